@@ -1,0 +1,151 @@
+"""Command-line interface: argparse → library calls → files.
+
+Every subcommand returns an exit status: 0 success, 1 a check failed, 2 bad input (one line on
+stderr, no traceback), 3 inconclusive.  ``main(argv=None) -> int`` never calls ``sys.exit``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any, NoReturn
+
+from theorycheck import __version__
+from theorycheck.errors import TheorycheckError
+
+__all__ = ["main", "UsageError"]
+
+EXIT_OK, EXIT_FAIL, EXIT_USAGE, EXIT_INCONCLUSIVE = 0, 1, 2, 3
+
+
+class UsageError(TheorycheckError):
+    """Bad command-line usage (reported as one line, exit 2)."""
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse parser whose errors are one line on stderr and exit status 2."""
+
+    def error(self, message: str) -> NoReturn:
+        raise UsageError(f"{self.prog}: {message}")
+
+
+def _write_json(path: str, payload: dict[str, Any]) -> None:
+    target = Path(path)
+    try:
+        if target.parent and not target.parent.exists():
+            target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_text(json.dumps(payload, indent=2, sort_keys=False) + "\n", encoding="utf-8")
+    except OSError as exc:
+        raise UsageError(f"cannot write `--json` file {path!r}: {exc.strerror}") from None
+
+
+def _schedule_from_args(args: argparse.Namespace) -> Any:
+    from theorycheck import schedules
+
+    if args.kind == "two_phase":
+        return schedules.two_phase(args.steps, c0=args.c0, c1=args.c1, index=args.index,
+                                   dps=args.dps)
+    if args.kind == "linear":
+        return schedules.linear(args.steps, beta_start=args.beta_start, beta_end=args.beta_end,
+                                rescale=args.rescale, dps=args.dps)
+    return schedules.cosine(args.steps, dps=args.dps)
+
+
+def _cmd_schedule(args: argparse.Namespace) -> int:
+    from theorycheck.designs import DESIGN_NAMES, make_design
+    from theorycheck.precision import precision_audit
+    from theorycheck.schedule_checks import schedule_properties
+
+    schedule = _schedule_from_args(args)
+    props = schedule_properties(schedule, c2=args.c2)
+    audit = precision_audit(schedule)
+    conditions = {}
+    for name in DESIGN_NAMES:
+        design = make_design(name, schedule, eta=args.eta if name == "ddim_eta" else None)
+        cond = design.one_step_condition()
+        conditions[design.describe()] = {"max_abs_R_minus_one": cond.max_abs,
+                                         "worst_step": cond.worst_step, "dps": cond.dps}
+    lines = [f"schedule: {schedule.describe()}", "",
+             f"{'t':>8} {'1-α_t':>12} {'ᾱ_t':>12} {'1-ᾱ_t':>12} {'α_t-ᾱ_t':>12}"]
+    T = schedule.num_steps
+    rows = sorted({1, 2, 3, T // 4, T // 2, (3 * T) // 4, T - 1, T} - {0})
+    for t in rows:
+        lines.append(f"{t:>8} {schedule.one_minus_alpha[t - 1]:12.5e} "
+                     f"{schedule.alpha_bar[t - 1]:12.5e} {schedule.one_minus_alpha_bar[t - 1]:12.5e}"
+                     f" {schedule.alpha_minus_alpha_bar[t - 1]:12.5e}")
+    lines += ["", f"properties (c1={props.c1:g}, {props.c1_source}; c2={props.c2:g}):"]
+    for check in props.checks:
+        mark = "PASS" if check.passed else "FAIL"
+        lines.append(f"  [{mark}] {check.statement}: {check.value:.4g} at t={check.worst_step}"
+                     f"  ({check.source})")
+    if not props.passed:
+        lines.append("  warning: these constants break a property the convergence proofs use")
+    lines += ["", "precision of the naive computation (against mpmath):"]
+    lines += [f"  {a.summary()}" for a in audit.audits]
+    lines += ["", f"one-step condition max_t |R_t - 1| (mpmath, {schedule.dps} digits):"]
+    for label, info in conditions.items():
+        lines.append(f"  {label:<22} {info['max_abs_R_minus_one']:.3e} at t={info['worst_step']}")
+    print("\n".join(lines))
+    if args.json:
+        _write_json(args.json, {"schedule": schedule.to_dict(), "properties": props.to_dict(),
+                                "precision": audit.to_dict(), "one_step_condition": conditions})
+    return EXIT_OK if props.passed else EXIT_FAIL
+
+
+def _cmd_list(args: argparse.Namespace) -> int:
+    from theorycheck.claims import default_registry
+
+    claims = default_registry().claims()
+    if not claims:
+        print("no claims registered")
+    for claim in claims:
+        print(f"{claim.id:<10} {claim.source:<40} {claim.statement}")
+    return EXIT_OK
+
+
+def _build_parser() -> _Parser:
+    parser = _Parser(prog="theorycheck", description=(
+        "Executable, falsifiable checks of diffusion-model convergence theory."))
+    parser.add_argument("--version", action="version", version=f"theorycheck {__version__}")
+    sub = parser.add_subparsers(dest="command", parser_class=_Parser)
+
+    sched = sub.add_parser("schedule", help="schedule table, proof properties, precision audit")
+    sched.add_argument("--kind", choices=("two_phase", "linear", "cosine"), default="two_phase")
+    sched.add_argument("--steps", type=int, default=1000, help="T (default 1000)")
+    sched.add_argument("--c0", type=float, default=2.0)
+    sched.add_argument("--c1", type=float, default=4.0)
+    sched.add_argument("--c2", type=float, default=2.0, help="required ᾱ_T ≤ T^-c2")
+    sched.add_argument("--index", choices=("seed", "li_yan"), default="seed")
+    sched.add_argument("--beta-start", type=float, default=1e-4)
+    sched.add_argument("--beta-end", type=float, default=0.02)
+    sched.add_argument("--rescale", action="store_true", help="linear: scale end points by 1000/T")
+    sched.add_argument("--eta", type=float, default=0.5, help="η of the ddim_eta design")
+    sched.add_argument("--dps", type=int, default=50, help="mpmath digits (default 50)")
+    sched.add_argument("--json", metavar="PATH", help="also write the results as JSON")
+    sched.set_defaults(handler=_cmd_schedule)
+
+    lst = sub.add_parser("list", help="list the registered claims")
+    lst.set_defaults(handler=_cmd_list)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the CLI and return its exit status (0 ok, 1 fail, 2 bad input, 3 inconclusive)."""
+    parser = _build_parser()
+    try:
+        args = parser.parse_args(argv)
+        handler: Callable[[argparse.Namespace], int] | None = getattr(args, "handler", None)
+        if handler is None:
+            parser.print_help()
+            return EXIT_USAGE
+        return handler(args)
+    except TheorycheckError as exc:
+        message = " ".join(str(exc).split())
+        print(f"theorycheck: error: {message}", file=sys.stderr)
+        return EXIT_USAGE
+    except KeyboardInterrupt:
+        print("theorycheck: interrupted", file=sys.stderr)
+        return 130

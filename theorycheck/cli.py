@@ -102,8 +102,37 @@ def _cmd_list(args: argparse.Namespace) -> int:
     if not claims:
         print("no claims registered")
     for claim in claims:
-        print(f"{claim.id:<10} {claim.source:<40} {claim.statement}")
+        print(f"{claim.id:<10} {claim.source.short():<48} {claim.title}")
     return EXIT_OK
+
+
+def _cmd_verify(args: argparse.Namespace) -> int:
+    from theorycheck.claims.runner import ids_from_args, run_claims, terminal_progress
+
+    run = run_claims(ids=ids_from_args(args.claims), profile=args.profile, seed=args.seed,
+                     jobs=args.jobs, progress=terminal_progress())
+    width = max((len(r.claim.id) for r in run.results), default=5)
+    for result in run.results:
+        print(f"{result.claim.id:<{width}}  {result.verdict.value:<12}  "
+              f"control: {result.control.verdict.value:<12}  {result.outcome.measured}")
+    print(f"{len(run.results)} claims, profile {args.profile}, seed {args.seed}: "
+          f"{run.timing['total_wall_seconds']:.1f} s")
+    if args.json:
+        _write_json(args.json, run.to_dict())
+    return run.exit_code
+
+
+def _cmd_compare(args: argparse.Namespace) -> int:
+    from theorycheck.claims.io import load_results
+    from theorycheck.compare import compare_results
+
+    baseline = load_results(args.baseline, argument="BASELINE")
+    new = load_results(args.new, argument="NEW")
+    comparison = compare_results(baseline, new)
+    print(comparison.table(only_failures=not args.all))
+    bad = sum(not d.ok for d in comparison.deltas)
+    print(f"{len(comparison.deltas)} quantities compared, {bad} outside their band")
+    return EXIT_OK if comparison.ok else EXIT_FAIL
 
 
 def _build_parser() -> _Parser:
@@ -126,6 +155,20 @@ def _build_parser() -> _Parser:
     sched.add_argument("--dps", type=int, default=50, help="mpmath digits (default 50)")
     sched.add_argument("--json", metavar="PATH", help="also write the results as JSON")
     sched.set_defaults(handler=_cmd_schedule)
+
+    ver = sub.add_parser("verify", help="run the claims and their negative controls")
+    ver.add_argument("--profile", choices=("quick", "full"), default="quick")
+    ver.add_argument("--claims", nargs="+", metavar="ID", help="claim ids (default: all)")
+    ver.add_argument("--seed", type=int, default=0)
+    ver.add_argument("--jobs", type=int, default=1, help="worker processes (same results)")
+    ver.add_argument("--json", metavar="OUT", help="write the results as JSON")
+    ver.set_defaults(handler=_cmd_verify)
+
+    cmp_ = sub.add_parser("compare", help="regression-check results against a baseline")
+    cmp_.add_argument("baseline", metavar="BASELINE.json")
+    cmp_.add_argument("new", metavar="NEW.json")
+    cmp_.add_argument("--all", action="store_true", help="show every delta, not only failures")
+    cmp_.set_defaults(handler=_cmd_compare)
 
     lst = sub.add_parser("list", help="list the registered claims")
     lst.set_defaults(handler=_cmd_list)

@@ -135,6 +135,19 @@ def _cmd_compare(args: argparse.Namespace) -> int:
     return EXIT_OK if comparison.ok else EXIT_FAIL
 
 
+def _cmd_report(args: argparse.Namespace) -> int:
+    from theorycheck.claims.io import load_results
+    from theorycheck.report import write_report
+
+    results = load_results(args.results, argument="RESULTS")
+    try:
+        path = write_report(results, args.output)
+    except OSError as exc:
+        raise UsageError(f"cannot write report {args.output!r}: {exc.strerror}") from None
+    print(f"report written to {path}")
+    return EXIT_OK
+
+
 def _build_parser() -> _Parser:
     parser = _Parser(prog="theorycheck", description=(
         "Executable, falsifiable checks of diffusion-model convergence theory."))
@@ -169,6 +182,11 @@ def _build_parser() -> _Parser:
     cmp_.add_argument("new", metavar="NEW.json")
     cmp_.add_argument("--all", action="store_true", help="show every delta, not only failures")
     cmp_.set_defaults(handler=_cmd_compare)
+
+    rep = sub.add_parser("report", help="markdown report (with figures) from verify results")
+    rep.add_argument("results", metavar="RESULTS.json")
+    rep.add_argument("-o", "--output", default="reports/verification.md", metavar="OUT.md")
+    rep.set_defaults(handler=_cmd_report)
 
     lst = sub.add_parser("list", help="list the registered claims")
     lst.set_defaults(handler=_cmd_list)

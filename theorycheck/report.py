@@ -1,0 +1,201 @@
+"""Verification results → markdown report with log-log figures (pure: no numerics are run).
+
+A claim asks for figures through ``result.details["plots"]``: a list of plot specs
+``{"name", "title", "x", "y", "series", "xlabel", "ylabel", "logx", "logy", "reference"}`` where
+``x`` is a point parameter, ``y`` an estimate name, ``series`` an optional parameter that splits
+the points into curves, and ``reference`` an optional theory line ``{"slope", "label"}`` drawn
+through the first point of each series.  Points are taken from the claim's measured points,
+with error bars from their standard errors / tolerances.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from pathlib import Path
+from typing import Any
+
+from theorycheck.errors import InvalidParameterError
+
+__all__ = ["write_report", "render_markdown"]
+
+
+def _cell(text: Any) -> str:
+    """Escape a value for a markdown table cell."""
+    return str(text).replace("|", "\\|").replace("\n", " ")
+
+
+def _fmt(value: Any) -> str:
+    if isinstance(value, float):
+        return f"{value:.4g}"
+    return str(value)
+
+
+def _fits_text(fits: dict[str, Any]) -> list[str]:
+    lines = []
+    for name, fit in fits.items():
+        if isinstance(fit, dict) and "raw" in fit and isinstance(fit["raw"], dict):
+            parts = []
+            for key in ("raw", "corrected"):
+                f = fit.get(key)
+                if isinstance(f, dict) and f.get("slope") is not None:
+                    parts.append(f"{key}: {f['slope']:.3f} [{f['ci_low']:.3f}, {f['ci_high']:.3f}]"
+                                 f" ({f.get('points_used', '?')} points)")
+            lines.append(f"- `{name}`: " + "; ".join(parts))
+        elif isinstance(fit, dict) and fit.get("slope") is not None:
+            lines.append(f"- `{name}`: slope {fit['slope']:.3f} "
+                         f"[{fit.get('ci_low', float('nan')):.3f}, {fit.get('ci_high', float('nan')):.3f}]")
+    return lines
+
+
+def _points_table(points: list[dict[str, Any]], limit: int = 60) -> list[str]:
+    if not points:
+        return ["(no measured points)"]
+    param_keys: list[str] = []
+    est_keys: list[str] = []
+    for p in points:
+        for k in p["params"]:
+            if k not in param_keys:
+                param_keys.append(k)
+        for k in p["estimates"]:
+            if k not in est_keys:
+                est_keys.append(k)
+    header = "| " + " | ".join(param_keys + est_keys) + " |"
+    lines = [header, "|" + "---|" * (len(param_keys) + len(est_keys))]
+    methods: dict[str, str] = {}
+    for p in points[:limit]:
+        cells = [_cell(_fmt(p["params"].get(k, ""))) for k in param_keys]
+        for k in est_keys:
+            est = p["estimates"].get(k)
+            if est is None:
+                cells.append("")
+                continue
+            methods.setdefault(k, f"{est['method']} ({est.get('error_kind', 'exact')})")
+            if est["stderr"]:
+                cells.append(f"{est['value']:.4g} ± {est['stderr']:.2g}")
+            else:
+                cells.append(f"{est['value']:.4g}")
+        lines.append("| " + " | ".join(cells) + " |")
+    if len(points) > limit:
+        lines.append(f"\n({len(points) - limit} more points in the JSON results)")
+    lines.append("")
+    lines.append("Methods (± is one standard error for Monte Carlo, the bound for tolerances; "
+                 "exact values carry none):")
+    lines += [f"- `{k}`: {m}" for k, m in methods.items()]
+    return lines
+
+
+def _plot(spec: dict[str, Any], points: list[dict[str, Any]], path: Path) -> bool:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    series: dict[str, list[tuple[float, float, float]]] = defaultdict(list)
+    for p in points:
+        if spec["x"] not in p["params"] or spec["y"] not in p["estimates"]:
+            continue
+        est = p["estimates"][spec["y"]]
+        label = str(p["params"].get(spec.get("series") or "", "")) if spec.get("series") else ""
+        series[label].append((float(p["params"][spec["x"]]), float(est["value"]),
+                              float(est["stderr"])))
+    if not series:
+        return False
+    fig, ax = plt.subplots(figsize=(5.6, 4.0), dpi=110)
+    for label, rows in series.items():
+        rows.sort()
+        xs, ys, es = zip(*rows, strict=True)
+        prefix = f"{spec.get('series')}={label}" if label else spec["y"]
+        ax.errorbar(xs, ys, yerr=es, marker="o", ms=3.5, capsize=2, lw=1, label=prefix)
+        ref = spec.get("reference")
+        if ref and ys[0] > 0:
+            slope = float(ref["slope"])
+            ax.plot([xs[0], xs[-1]], [ys[0], ys[0] * (xs[-1] / xs[0]) ** slope], "k:", lw=0.8)
+    if spec.get("reference"):
+        ax.plot([], [], "k:", lw=0.8, label=spec["reference"].get("label", "theory rate"))
+    if spec.get("logx", True):
+        ax.set_xscale("log")
+    if spec.get("logy", True):
+        ax.set_yscale("log")
+    ax.set_xlabel(spec.get("xlabel", spec["x"]))
+    ax.set_ylabel(spec.get("ylabel", spec["y"]))
+    ax.set_title(spec.get("title", ""), fontsize=9)
+    ax.legend(fontsize=7)
+    ax.grid(True, which="both", lw=0.3, alpha=0.5)
+    fig.tight_layout()
+    fig.savefig(path)
+    plt.close(fig)
+    return True
+
+
+def render_markdown(results: dict[str, Any], *, figure_dir: Path | None,
+                    figure_prefix: str = "") -> str:
+    """Markdown for validated results; figures are written to ``figure_dir`` if given."""
+    env = results["environment"]
+    claims = results["claims"]
+    lines = ["# theorycheck verification report", "",
+             f"Profile **{env['profile']}**, seed {env['seed']}, mpmath precision {env['dps']} "
+             f"digits; theorycheck {env.get('theorycheck')}, numpy {env.get('numpy')}, scipy "
+             f"{env.get('scipy')}, mpmath {env.get('mpmath')}, Python {env.get('python')}.", "",
+             "A claim PASSes only if its check passes **and** its negative control (a "
+             "deliberately wrong sampler, schedule or score run through the same check) FAILs; "
+             "a check whose control does not fail is reported INCONCLUSIVE.", "",
+             "## Summary", "",
+             "| claim | source | predicted | measured | verdict | negative control |",
+             "|---|---|---|---|---|---|"]
+    for c in claims:
+        lines.append(f"| [{c['id']}](#{c['id'].lower()}) | {_cell(c['source']['paper'])} "
+                     f"({c['source']['arxiv']}, {_cell(c['source']['location'])}) | "
+                     f"{_cell(c['prediction']['description'])} | {_cell(c['result']['measured'])} | "
+                     f"**{c['verdict']}** | {c['negative_control_verdict']} |")
+    timing = results.get("timing", {})
+    if timing:
+        lines += ["", f"Runtime: {timing.get('total_wall_seconds', 0):.1f} s wall in total."]
+    for c in claims:
+        lines += ["", f"## {c['id']}", "", f"**{c['title']}** — verdict **{c['verdict']}** "
+                  f"(check: {c['claim_verdict']}, negative control: "
+                  f"{c['negative_control_verdict']})", "",
+                  f"*Source:* {c['source']['paper']}, arXiv {c['source']['arxiv']}, "
+                  f"{c['source']['location']} (seed `{c['source']['seed_file']}`).", "",
+                  f"*Claim:* {c['statement']}", "", f"$$ {c['latex']} $$", "",
+                  f"*Measured quantity:* {c['quantity']}", "",
+                  f"*Prediction:* {c['prediction']['description']} ({c['prediction']['kind']}, "
+                  f"tolerance {c['prediction']['tolerance']:g}). *Why this tolerance:* "
+                  f"{c['prediction']['rationale']}", "",
+                  f"*Grid ({env['profile']}):* {c['grids'].get(env['profile'], '')}", "",
+                  f"*Result:* {c['result']['summary']}", ""]
+        fit_lines = _fits_text(c["result"]["fits"])
+        if fit_lines:
+            lines += ["Fitted slopes (95 % CI):", "", *fit_lines, ""]
+        for note in c["result"]["details"].get("notes", []):
+            lines += [f"> {note}", ""]
+        for spec in c["result"]["details"].get("plots", []):
+            if figure_dir is None:
+                continue
+            name = f"{figure_prefix}{c['id'].lower()}-{spec['name']}.png"
+            points = c["result"]["points"]
+            if spec.get("include_control"):
+                points = points + c["negative_control_result"]["points"]
+            if _plot(spec, points, figure_dir / name):
+                lines += [f"![{spec.get('title', name)}]({name})", ""]
+        lines += ["<details><summary>Measured points</summary>", "",
+                  *_points_table(c["result"]["points"]), "", "</details>", "",
+                  f"*Negative control:* {c['negative_control']} → "
+                  f"**{c['negative_control_verdict']}**. {c['negative_control_result']['summary']}",
+                  ""]
+        ctrl_fits = _fits_text(c["negative_control_result"]["fits"])
+        if ctrl_fits:
+            lines += ["Negative-control fits:", "", *ctrl_fits, ""]
+    lines += ["", "## Environment", "", "```", *(f"{k}: {v}" for k, v in env.items()), "```", ""]
+    return "\n".join(lines)
+
+
+def write_report(results: dict[str, Any], output: str | Path) -> Path:
+    """Write the markdown report and its figures (PNG, beside the markdown file)."""
+    out = Path(output)
+    if out.suffix != ".md":
+        raise InvalidParameterError(f"`output` must be a .md path (got {str(out)!r})")
+    out.parent.mkdir(parents=True, exist_ok=True)
+    prefix = out.stem + "-"
+    text = render_markdown(results, figure_dir=out.parent, figure_prefix=prefix)
+    out.write_text(text, encoding="utf-8")
+    return out

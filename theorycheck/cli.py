@@ -197,11 +197,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Run the CLI and return its exit status (0 ok, 1 fail, 2 bad input, 3 inconclusive)."""
     parser = _build_parser()
     try:
-        args = parser.parse_args(argv)
+        try:
+            args = parser.parse_args(argv)
+        except SystemExit as exc:  # --help / --version print, then exit inside argparse
+            return exc.code if isinstance(exc.code, int) else EXIT_OK
         handler: Callable[[argparse.Namespace], int] | None = getattr(args, "handler", None)
         if handler is None:
-            parser.print_help()
-            return EXIT_USAGE
+            raise UsageError("a subcommand is required; see `theorycheck --help`")
         return handler(args)
     except TheorycheckError as exc:
         message = " ".join(str(exc).split())

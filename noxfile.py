@@ -60,4 +60,4 @@ def report(session: nox.Session) -> None:
 def bench(session: nox.Session) -> None:
     """Run the pytest-benchmark benchmarks (each also asserts its result)."""
     session.install("-e", ".[test]")
-    session.run("pytest", "tests/benchmarks", "--benchmark-enable", "-q", *session.posargs)
+    session.run("pytest", "tests/benchmarks", "--benchmark-only", "-q", *session.posargs)

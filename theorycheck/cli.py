@@ -148,6 +148,36 @@ def _cmd_report(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _cmd_measure(args: argparse.Namespace) -> int:
+    import numpy as np
+
+    from theorycheck.experiments import measure
+    from theorycheck.spec import load_spec
+
+    spec = load_spec(args.spec)
+    result = measure(spec.target, spec.design, rng=np.random.default_rng(spec.seed),
+                     metrics=spec.metrics, num_samples=spec.num_samples)
+    print(f"target: d={result.ambient_dim}, k={result.intrinsic_dim}; sampler: "
+          f"{spec.design.describe()} on {spec.design.schedule.describe()}")
+    print(f"method: {result.method}")
+    for name in spec.metrics:
+        label = "TV" if name == "tv" else result.kl_direction
+        est = result.values[name]
+        print(f"{label}: {est.value:.6e} ± {est.stderr:.2e}  [{est.method}]")
+        for part in ("subspace", "orthogonal"):
+            p = result.parts[part].get(name)
+            if p is not None:
+                print(f"  {part:<10}: {p.value:.6e} ± {p.stderr:.2e}  [{p.method}]")
+    print(f"orthogonal relative variance error e_1 = {result.orthogonal_relative_error:.6e}")
+    for note in result.notes:
+        print(f"note: {note}")
+    if args.json:
+        payload = result.to_dict()
+        payload["spec"] = spec.raw
+        _write_json(args.json, payload)
+    return EXIT_OK
+
+
 def _build_parser() -> _Parser:
     parser = _Parser(prog="theorycheck", description=(
         "Executable, falsifiable checks of diffusion-model convergence theory."))
@@ -182,6 +212,11 @@ def _build_parser() -> _Parser:
     cmp_.add_argument("new", metavar="NEW.json")
     cmp_.add_argument("--all", action="store_true", help="show every delta, not only failures")
     cmp_.set_defaults(handler=_cmd_compare)
+
+    mea = sub.add_parser("measure", help="TV and KL of one experiment from a JSON spec")
+    mea.add_argument("spec", metavar="SPEC.json")
+    mea.add_argument("--json", metavar="OUT", help="write the results as JSON")
+    mea.set_defaults(handler=_cmd_measure)
 
     rep = sub.add_parser("report", help="markdown report (with figures) from verify results")
     rep.add_argument("results", metavar="RESULTS.json")

@@ -76,12 +76,11 @@ def check_finite_array(name: str, value: Any, *, ndim: int | None = None,
     if ndim is not None and arr.ndim != ndim:
         raise InvalidParameterError(
             f"`{name}` must be {ndim}-dimensional (got shape {arr.shape})")
-    if shape is not None:
-        if arr.ndim != len(shape) or any(
-                want is not None and got != want for got, want in zip(arr.shape, shape)):
-            want_text = "(" + ", ".join("*" if s is None else str(s) for s in shape) + ")"
-            raise InvalidParameterError(
-                f"`{name}` must have shape {want_text} (got {arr.shape})")
+    if shape is not None and (arr.ndim != len(shape) or any(
+            want is not None and got != want
+            for got, want in zip(arr.shape, shape, strict=True))):
+        want_text = "(" + ", ".join("*" if s is None else str(s) for s in shape) + ")"
+        raise InvalidParameterError(f"`{name}` must have shape {want_text} (got {arr.shape})")
     if not np.all(np.isfinite(arr)):
         bad = int(np.flatnonzero(~np.isfinite(arr.ravel()))[0])
         raise NonFiniteError(f"`{name}` must be finite (non-finite entry at flat index {bad})")

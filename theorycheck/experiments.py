@@ -137,7 +137,7 @@ def _orthogonal(design: CoefficientDesign, m: int, kl_direction: str) -> tuple[
 
 def _measure_grid(factors: Sequence[SubspaceGaussianMixture], design: CoefficientDesign, m: int,
                   rng: np.random.Generator, num_samples: int, max_num_points: int
-                  ) -> tuple[dict[str, Estimate], dict[str, Estimate], str]:
+                  ) -> tuple[dict[str, Estimate], dict[str, dict[str, Estimate]], str]:
     pairs = [_grid_pair(f, design, max_num_points) for f in factors]
     orth, rel = _orthogonal(design, m, KL_TARGET_TO_MODEL)
     kl_k_c = kl_k_f = extra = 0.0
@@ -172,7 +172,7 @@ def _measure_grid(factors: Sequence[SubspaceGaussianMixture], design: Coefficien
              "kl": Estimate(value=sub["kl"].value + orth["kl"].value, stderr=sub["kl"].stderr,
                             method="KL_k (grid) + KL_⊥ (exact): KL of a product adds",
                             error_kind=ErrorKind.TOLERANCE)}
-    return total, {"subspace": sub, "orthogonal": orth}, method  # type: ignore[return-value]
+    return total, {"subspace": sub, "orthogonal": orth}, method
 
 
 def _product_tv_mc(pairs: Sequence[_GridPair], m: int, rel: float, rng: np.random.Generator,
@@ -250,8 +250,10 @@ def measure(target: Any, design: CoefficientDesign, *, rng: np.random.Generator,
     m = d - k
     sub_target = target.subspace_part()
     notes: list[str] = []
+    total: dict[str, Estimate]
+    parts: dict[str, dict[str, Estimate]]
     if k == 1 or isinstance(sub_target, ProductMixture):
-        factors = ([sub_target] if k == 1 and isinstance(sub_target, SubspaceGaussianMixture)
+        factors = ([sub_target] if isinstance(sub_target, SubspaceGaussianMixture)
                    else [sub_target.factor(i) for i in range(k)])
         total, parts, method = _measure_grid(factors, design, m, rng, n, int(max_num_points))
         direction = KL_TARGET_TO_MODEL

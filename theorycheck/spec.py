@@ -69,8 +69,8 @@ def _schedule(section: dict[str, Any]) -> schedules.Schedule:
     if "steps" not in section:
         raise SpecError("spec `schedule.steps` is required")
     opts = {k: v for k, v in section.items() if k not in ("kind", "steps")}
-    builder = {"two_phase": schedules.two_phase, "linear": schedules.linear,
-               "cosine": schedules.cosine}[kind]
+    builder: Any = {"two_phase": schedules.two_phase, "linear": schedules.linear,
+                    "cosine": schedules.cosine}[kind]
     try:
         return builder(section["steps"], **opts)
     except InvalidParameterError as exc:

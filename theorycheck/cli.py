@@ -151,10 +151,11 @@ def _cmd_report(args: argparse.Namespace) -> int:
 def _cmd_measure(args: argparse.Namespace) -> int:
     import numpy as np
 
-    from theorycheck.experiments import measure
     from theorycheck.spec import load_spec
 
     spec = load_spec(args.spec)
+    from theorycheck.experiments import measure
+
     result = measure(spec.target, spec.design, rng=np.random.default_rng(spec.seed),
                      metrics=spec.metrics, num_samples=spec.num_samples)
     print(f"target: d={result.ambient_dim}, k={result.intrinsic_dim}; sampler: "

@@ -85,8 +85,13 @@ def _points_table(points: list[dict[str, Any]], limit: int = 60) -> list[str]:
 
 
 def _plot(spec: dict[str, Any], points: list[dict[str, Any]], path: Path) -> bool:
-    import matplotlib
+    try:
+        import matplotlib
+    except ImportError:
+        from theorycheck.errors import TheorycheckError
 
+        raise TheorycheckError("report figures need matplotlib: pip install "
+                               "'theorycheck[report]'") from None
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 

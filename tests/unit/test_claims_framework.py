@@ -165,7 +165,7 @@ def test_report_renders_summary_and_figures(tmp_path: Path) -> None:
     out = write_report(data, tmp_path / "rep" / "v.md")
     assert out.exists()
     assert (tmp_path / "rep" / "v-a-tv.png").stat().st_size > 1000
-    with pytest.raises(InvalidParameterError, match="`output` must be a .md path"):
+    with pytest.raises(InvalidParameterError, match=r"`output` must be a \.md path"):
         write_report(data, tmp_path / "v.txt")
 
 

@@ -56,6 +56,17 @@ def report(session: nox.Session) -> None:
     session.run("theorycheck", "report", "reports/full.json", "-o", "reports/verification.md")
 
 
+@nox.session(name="false-alarms", python=PYTHON)
+def false_alarms(session: nox.Session) -> None:
+    """Run the quick profile over 50 seeds; write reports/false-alarms.json (counts per claim)."""
+    session.install("-e", ".[test]")
+    session.run("python", "-c", (
+        "import json; from theorycheck.claims.false_alarms import count_false_alarms as c; "
+        "r = [x.to_dict() for x in c(seeds=range(50), progress=print)]; "
+        "open('reports/false-alarms.json', 'w').write(json.dumps(r, indent=2) + '\\n'); "
+        "print(json.dumps(r, indent=2))"))
+
+
 @nox.session(python=PYTHON)
 def bench(session: nox.Session) -> None:
     """Run the pytest-benchmark benchmarks (each also asserts its result)."""

@@ -16,8 +16,13 @@ import mpmath
 import numpy as np
 import pytest
 from scipy.integrate import quad
+from scipy.special import logsumexp
 
 from theorycheck.designs import CoefficientDesign, make_design
+from theorycheck.divergences._reverse_conditional import (
+    gh_mutual_information_checked,
+    x_minus_log1p,
+)
 from theorycheck.divergences.path_kl import PathKL, path_kl
 from theorycheck.errors import InvalidParameterError
 from theorycheck.results import ErrorKind
@@ -261,6 +266,72 @@ def test_mixture_per_step_matches_quadrature_reference() -> None:
             assert abs(value - ref) <= 4 * stderr + 1e-10 * abs(ref), (design.describe(), t)
         assert not result.complete
         assert result.quadrature_error < 1e-8
+
+
+def test_near_discrete_tail_steps_are_sampled() -> None:
+    # At these steps the label posterior is mixed only ~10 standard deviations out in the tails
+    # of p_{X_t}: plain sampling from p_{X_t} returned ~0 with a ~0 standard error (step 37:
+    # 5.6e-6 ± 3e-6 against 9.5e-5).  The crossing proposal must find that mass.
+    schedule = two_phase(100)
+    design = make_design("ddpm_posterior", schedule)
+    weights, means, variances = [0.5, 0.5], [-1.0, 1.0], [1e-3, 1e-3]
+    target = SubspaceGaussianMixture.create(weights, [[m] for m in means],
+                                            [[[v]] for v in variances])
+    steps = [33, 35, 37]
+    result = path_kl(design, target, num_samples=400, rng=_rng(8), steps=steps)
+    for value, stderr, t in zip(result.per_step, result.per_step_stderr, steps, strict=True):
+        ref = _mixture_step_reference(design, weights, means, variances, t)
+        assert abs(value - ref) <= 4 * stderr + 1e-10 * ref, t
+        assert stderr < 0.05 * ref, t
+
+
+def _mutual_information_quad(w: np.ndarray, m: np.ndarray, v: np.ndarray) -> float:
+    """Reference by composite 10-point Gauss–Legendre on 4000 panels over ±40 sd per component
+    (panels of 0.02 sd resolve the kink where two components cross, width ≥ sd/16 here)."""
+    nodes, weights = np.polynomial.legendre.leggauss(10)
+    total = 0.0
+    for j in range(w.size):
+        sd = math.sqrt(v[j])
+        edges = np.linspace(m[j] - 40 * sd, m[j] + 40 * sd, 4001)
+        half = 0.5 * np.diff(edges)
+        y = ((edges[:-1] + half)[:, None] + half[:, None] * nodes).ravel()
+        log_pdf = -0.5 * np.log(2 * np.pi * v[:, None]) - (y - m[:, None]) ** 2 / (2 * v[:, None])
+        log_mix = logsumexp(np.log(w)[:, None] + log_pdf, axis=0)
+        f = np.exp(log_pdf[j]) * (log_pdf[j] - log_mix)
+        total += w[j] * float(np.sum((half[:, None] * weights).ravel() * f))
+    return total
+
+
+def test_gauss_hermite_error_estimate_is_conservative() -> None:
+    # Hard cases on purpose: separations up to 16 standard deviations, variance ratios up to 4.
+    gen = np.random.default_rng(SEED)
+    for _ in range(25):
+        size = int(gen.integers(2, 5))
+        w = gen.dirichlet(np.full(size, 0.7))
+        m = gen.uniform(0, 10 ** gen.uniform(-2, 1.2), size)
+        v = np.exp(gen.uniform(-0.7, 0.7, size))
+        value, error = gh_mutual_information_checked(np.log(w)[None], m[None], (v - 1)[None])
+        assert abs(value[0] - _mutual_information_quad(w, m, v)) <= error[0] + 1e-13
+        assert error[0] < 1e-7
+
+
+def test_x_minus_log1p_matches_mpmath() -> None:
+    xs = np.array([-0.9, -0.3, -0.25, -1e-3, -1e-9, 0.0, 1e-12, 1e-5, 0.2499, 0.25, 3.0, 1e6])
+    with mpmath.workdps(60):
+        ref = [float(mpmath.mpf(x) - mpmath.log1p(mpmath.mpf(x))) for x in xs]
+    np.testing.assert_allclose(x_minus_log1p(xs), ref, rtol=2e-15, atol=0)
+
+
+def test_product_target_is_sum_of_its_factors() -> None:
+    design = make_design("ddpm_beta", two_phase(20))
+    factors = [([0.3, 0.7], [-1.0, 0.5], [0.02, 0.1]), ([0.5, 0.5], [0.0, 2.0], [0.3, 0.3])]
+    product = path_kl(design, ProductMixture.create(factors), num_samples=1000, rng=_rng(9))
+    parts = [path_kl(design, SubspaceGaussianMixture.create(w, [[a] for a in mu],
+                                                            [[[b]] for b in var]),
+                     num_samples=1000, rng=_rng(10 + i)) for i, (w, mu, var) in enumerate(factors)]
+    total = sum(p.total.value for p in parts)
+    spread = math.sqrt(product.total.stderr ** 2 + sum(p.total.stderr ** 2 for p in parts))
+    assert abs(product.total.value - total) <= 4 * spread
 
 
 def test_general_k_mixture_agrees_with_equivalent_product() -> None:

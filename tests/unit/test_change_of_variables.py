@@ -21,7 +21,7 @@ from theorycheck.divergences.change_of_variables import (
     deterministic_divergences,
     flow_log_density,
 )
-from theorycheck.errors import InvalidParameterError, NonFiniteError
+from theorycheck.errors import InvalidParameterError, NonFiniteError, TheorycheckError
 from theorycheck.samplers import DesignSampler
 from theorycheck.schedules import two_phase
 from theorycheck.scores import ExactScore
@@ -30,8 +30,7 @@ from theorycheck.targets import ProductMixture, SubspaceGaussianMixture
 SEED = 20261123
 FloatArray = NDArray[np.float64]
 
-# the 1-D two-component mixture of the brief
-WEIGHTS = np.array([0.3, 0.7])
+WEIGHTS = np.array([0.3, 0.7])   # the 1-D two-component mixture of the brief
 MEANS = np.array([-1.5, 1.0])
 VARIANCES = np.array([0.09, 0.25])
 
@@ -40,18 +39,13 @@ def _mixture_1d() -> SubspaceGaussianMixture:
     return SubspaceGaussianMixture.create(WEIGHTS, MEANS[:, None], VARIANCES[:, None, None])
 
 
-# ---------------------------------------------------------------------------------------------
-# (a) Gaussian targets: the output law is Gaussian with an affine recursion
-# ---------------------------------------------------------------------------------------------
+# --- (a) Gaussian targets: the output law is Gaussian with an affine recursion ---
 
 def _gaussian_output(design: CoefficientDesign, mean: FloatArray, cov: FloatArray
                      ) -> tuple[FloatArray, FloatArray, FloatArray, FloatArray, FloatArray]:
-    """Exact law of Y_1 in the eigenbasis V of Σ: returns V, E[Y_1], Var(Y_1), and the target's
-    mean and variance at noise level 1 (all in V's coordinates).
-
-    Every C_t = ᾱ_t Σ + (1-ᾱ_t) I is diagonal in V, so φ_t acts coordinate-wise as
-    y -> a y + b with a = (1 - η_t/c)/sqrt(α_t), b = η_t sqrt(ᾱ_t) μ/(c sqrt(α_t)).
-    """
+    """V (eigenvectors of Σ), E[Y_1], Var(Y_1) and the target's mean and variance at noise level
+    1, in V's coordinates: every C_t = ᾱ_t Σ + (1-ᾱ_t) I is diagonal in V, so φ_t acts there as
+    y -> a y + b, a = (1 - η_t/c)/sqrt(α_t), b = η_t sqrt(ᾱ_t) μ/(c sqrt(α_t))."""
     sched = design.schedule
     lam, vecs = np.linalg.eigh(cov)
     mu = vecs.T @ mean
@@ -59,9 +53,9 @@ def _gaussian_output(design: CoefficientDesign, mean: FloatArray, cov: FloatArra
     for t in range(sched.num_steps, 1, -1):
         c = sched.alpha_bar[t - 1] * lam + sched.one_minus_alpha_bar[t - 1]
         scale = 1.0 / math.sqrt(sched.alpha[t - 1])
-        gain = gain * (1.0 - design.eta[t - 1] / c) * scale
-        shift = shift * (1.0 - design.eta[t - 1] / c) * scale \
-            + design.eta[t - 1] / c * math.sqrt(sched.alpha_bar[t - 1]) * mu * scale
+        a = (1.0 - design.eta[t - 1] / c) * scale
+        gain, shift = gain * a, shift * a + design.eta[t - 1] / c * math.sqrt(
+            sched.alpha_bar[t - 1]) * mu * scale
     target_var = sched.alpha_bar[0] * lam + sched.one_minus_alpha_bar[0]
     return vecs, shift, gain**2, math.sqrt(sched.alpha_bar[0]) * mu, target_var
 
@@ -75,18 +69,16 @@ def _tv_1d_gaussians(m_q: float, v_q: float, m_p: float, v_p: float) -> float:
     assert disc > 0
     root = -0.5 * (b + math.copysign(math.sqrt(disc), b))   # stable quadratic formula
     lo, hi = sorted((root / a, c / root))
-    mass_q = ndtr((hi - m_q) / math.sqrt(v_q)) - ndtr((lo - m_q) / math.sqrt(v_q))
-    mass_p = ndtr((hi - m_p) / math.sqrt(v_p)) - ndtr((lo - m_p) / math.sqrt(v_p))
-    return float(abs(mass_q - mass_p))           # one density dominates between the roots
+    mass = [ndtr((hi - m) / math.sqrt(v)) - ndtr((lo - m) / math.sqrt(v))
+            for m, v in ((m_q, v_q), (m_p, v_p))]
+    return float(abs(mass[0] - mass[1]))         # one density dominates between the roots
 
 
 def _tv_product_gaussians(m_q: FloatArray, v_q: FloatArray, m_p: FloatArray,
                           v_p: FloatArray, nodes: int = 1201) -> float:
-    """TV of two 3-D Gaussians with diagonal covariances: a trapezoid grid in the first two
-    (q-standardised) coordinates and, for each grid point, the exact integral of
-    (q_3 - e^L p_3)_+ over the last one (its positive set is bounded by a quadratic's roots).
-    The integrand of the outer grid is C¹ and Gaussian-weighted, so 1201² nodes on [-9, 9]²
-    are accurate far below the Monte Carlo errors compared against."""
+    """TV of two diagonal 3-D Gaussians: trapezoid in the first two (q-standardised) coordinates
+    of the exact integral of (q_3 - e^L p_3)_+ over the third (between a quadratic's roots); the
+    outer integrand is C¹ and Gaussian-weighted, so 1201² nodes are far below the MC errors."""
     u = np.linspace(-9.0, 9.0, nodes)
     x1 = m_q[0] + math.sqrt(v_q[0]) * u[:, None]
     x2 = m_q[1] + math.sqrt(v_q[1]) * u[None, :]
@@ -164,9 +156,7 @@ def test_gaussian_divergences_match_closed_forms(k: int) -> None:
     assert tv.value == est["tv_subspace"].value and kl.value == est["kl_subspace"].value
 
 
-# ---------------------------------------------------------------------------------------------
-# (b) a 1-D mixture against a grid pushed through the flow (no Jacobians involved)
-# ---------------------------------------------------------------------------------------------
+# --- (b) a 1-D mixture against a grid pushed through the flow (no Jacobians involved) ---
 
 def _push_grid(design: CoefficientDesign, y_start: FloatArray) -> FloatArray:
     """Φ(y_T) for a 1-D grid through the same step and score, without any derivative."""
@@ -181,10 +171,9 @@ def _push_grid(design: CoefficientDesign, y_start: FloatArray) -> FloatArray:
 
 
 def _grid_tv(design: CoefficientDesign, cells: int) -> float:
-    """TV from exact cell masses: cell [y_T,i, y_T,i+1] has q-mass Φ(y_T,i+1) - Φ(y_T,i) and is
-    mapped onto [y_1,i, y_1,i+1] (the 1-D flow is increasing), whose p-mass is a difference of
-    the target's mixture cdfs.  Half the summed |q-mass - p-mass| is a lower bound that
-    converges to TV as the cells shrink (only cells holding a crossing of q and p lose)."""
+    """TV from exact cell masses: cell [y_T,i, y_T,i+1] (q-mass by ndtr) maps onto [y_1,i, y_1,i+1]
+    (the flow is increasing), whose p-mass is a difference of mixture cdfs; half the summed
+    |q-mass - p-mass| is a lower bound converging to TV (only cells with a crossing lose)."""
     y_start = np.linspace(-9.0, 9.0, cells + 1)
     y_end = _push_grid(design, y_start)
     assert np.all(np.diff(y_end) > 0), "the 1-D flow must be increasing"
@@ -232,9 +221,7 @@ def test_mixture_1d_against_pushed_grid() -> None:
     assert drop > 4 * math.hypot(tvs[50].stderr, tvs[200].stderr)
 
 
-# ---------------------------------------------------------------------------------------------
-# (c) the product assembly in d > k
-# ---------------------------------------------------------------------------------------------
+# --- (c) the product assembly in d > k ---
 
 def _subspace_target(ambient_dim: int | None = None) -> SubspaceGaussianMixture:
     return SubspaceGaussianMixture.create(WEIGHTS, MEANS[:, None], VARIANCES[:, None, None],
@@ -246,8 +233,8 @@ def test_assembly_reduces_to_subspace_when_d_equals_k() -> None:
     design = make_design("ddim", two_phase(30))
     est = deterministic_divergences(design, _subspace_target(), num_samples=500,
                                     rng=np.random.default_rng(SEED))
-    assert est["tv"].value == est["tv_subspace"].value
-    assert est["tv"].stderr == est["tv_subspace"].stderr
+    assert (est["tv"].value, est["tv"].stderr) == (est["tv_subspace"].value,
+                                                   est["tv_subspace"].stderr)
     assert est["kl"].value == est["kl_subspace"].value
     assert est["tv_orthogonal"].value == 0.0 and est["kl_orthogonal"].value == 0.0
     # ambient_dim=k on a target living in d = 40 is the same computation
@@ -299,9 +286,7 @@ def test_assembly_matches_unsplit_simulation() -> None:
         assert abs(a.value - b.value) <= 4 * math.hypot(a.stderr, b.stderr)
 
 
-# ---------------------------------------------------------------------------------------------
-# (d) error paths, (e) reproducibility
-# ---------------------------------------------------------------------------------------------
+# --- (d) error paths, (e) reproducibility ---
 
 def test_stochastic_design_rejected() -> None:
     design = make_design("ddpm_posterior", two_phase(20))
@@ -347,17 +332,25 @@ def test_divergences_bad_arguments() -> None:
                          rng=np.random.default_rng(0))
 
 
-def test_non_invertible_flow_names_the_step() -> None:
-    """A custom design with η_T far beyond 1-ᾱ_T folds the map: the step is named."""
-    schedule = two_phase(20)
+def test_numerical_failures_name_the_step() -> None:
+    """A folded map (η_T far beyond 1-ᾱ_T), overflow inside the target's score, and a state
+    overflowing in the step are each reported with the step t."""
     eta = np.zeros(20)
     eta[-1] = 5.0     # 1 + η_T s'_T(y) < 0 where the mixture's score slope is about -1
-    design = custom_design(schedule, eta=eta, sigma_sq=np.zeros(20))
-    with pytest.raises(NonFiniteError, match=r"not invertible at step t=20"):
-        flow_log_density(design, _mixture_1d(), num_samples=50, rng=np.random.default_rng(0))
-    with pytest.raises(NonFiniteError, match=r"not invertible at step t=20"):
-        flow_log_density(design, ProductMixture.create([(WEIGHTS, MEANS, VARIANCES)] * 2),
-                         num_samples=50, rng=np.random.default_rng(0))
+    folded = custom_design(two_phase(20), eta=eta, sigma_sq=np.zeros(20))
+    for target in (_mixture_1d(), ProductMixture.create([(WEIGHTS, MEANS, VARIANCES)] * 2)):
+        with pytest.raises(NonFiniteError, match=r"not invertible at step t=20"):
+            flow_log_density(folded, target, num_samples=50, rng=np.random.default_rng(0))
+    far = SubspaceGaussianMixture.create([1.0], [[1e200]], [[[1.0]]])  # (y - μ)² overflows
+    with pytest.raises(NonFiniteError, match=r"change of variables failed at step t=20: "
+                                             r".*overflowed"):
+        flow_log_density(make_design("ddim", two_phase(20)), far, num_samples=5,
+                         rng=np.random.default_rng(0))
+    eta[-1] = -1e308   # det(1 + η s') = 1 + 1e308 > 0, but y + η s = (1 + 1e308) y overflows
+    wild = custom_design(two_phase(20), eta=eta, sigma_sq=np.zeros(20))
+    with pytest.raises(NonFiniteError, match=r"non-finite state .* at t=20"):
+        flow_log_density(wild, SubspaceGaussianMixture.create([1.0], [[0.0]], [[[1.0]]]),
+                         num_samples=500, rng=np.random.default_rng(0))
 
 
 def test_same_seed_same_result_any_chunking() -> None:
@@ -393,3 +386,14 @@ def test_product_and_full_jacobian_paths_agree() -> None:
     np.testing.assert_allclose(a.y1, b.y1, rtol=0, atol=1e-10)
     np.testing.assert_allclose(a.log_q, b.log_q, rtol=0, atol=1e-9)
     np.testing.assert_allclose(a.log_p, b.log_p, rtol=0, atol=1e-9)
+
+
+def test_bracket_violation_is_reported(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A wrong orthogonal factor (g = 0, so TV = 0 < TV_k) breaks the bracket loudly."""
+    from theorycheck.divergences import gaussian
+
+    monkeypatch.setattr(gaussian, "orthogonal_tv_factor",
+                        lambda log_ratio_k, m, eps: np.zeros_like(log_ratio_k))
+    with pytest.raises(TheorycheckError, match=r"breaks max\(TV_k, TV_⊥\) <= TV"):
+        deterministic_divergences(make_design("ddim", two_phase(20)), _subspace_target(50),
+                                  num_samples=200, rng=np.random.default_rng(0))

@@ -323,7 +323,8 @@ def _orthogonal_g(log_c: FloatArray, h: float, e: _Eps) -> FloatArray:
             return np.where(log_c < 0, -np.expm1(np.minimum(log_c, 0.0)), 0.0)
         one_star = (log_c + h * e.log1p) / (h * e.value)  # y*/h
         # y* <= 0: c φ <= 1 everywhere (eps > 0) or c φ >= 1 everywhere (eps < 0, c > 0)
-        out = -np.expm1(np.minimum(log_c, 0)) if e.value > 0 else np.isneginf(log_c) * 1.0
+        out: FloatArray = (-np.expm1(np.minimum(log_c, 0.0)) if e.value > 0
+                           else np.isneginf(log_c).astype(np.float64))
     live = np.isfinite(one_star) & (one_star > 0)
     lc, one_star = log_c[live], one_star[live]
     t_star = np.where(np.abs(one_star - 1) > 0.5, one_star - 1,

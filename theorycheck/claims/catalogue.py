@@ -5,8 +5,13 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from theorycheck.claims import foundation
+from theorycheck.claims import dimension, foundation, one_step, rates
 
 __all__ = ["REGISTRARS"]
 
-REGISTRARS: tuple[Callable[[Any], None], ...] = (foundation.register,)
+REGISTRARS: tuple[Callable[[Any], None], ...] = (
+    foundation.register,   # SCHED, COEF
+    one_step.register,     # ONESTEP
+    dimension.register,    # DFREE, AMBIENT
+    rates.register,        # RATE-TV, RATE-LY, RATE-KL
+)

@@ -10,6 +10,7 @@ with error bars from their standard errors / tolerances.
 
 from __future__ import annotations
 
+import math
 from collections import defaultdict
 from pathlib import Path
 from typing import Any
@@ -105,12 +106,17 @@ def _plot(spec: dict[str, Any], points: list[dict[str, Any]], path: Path) -> boo
                               float(est["stderr"])))
     if not series:
         return False
-    fig, ax = plt.subplots(figsize=(5.6, 4.0), dpi=110)
-    for label, rows in series.items():
+    many = len(series) > 4  # a long legend goes beside the axes, not over the curves
+    fig, ax = plt.subplots(figsize=(8.0 if many else 5.6, 4.0), dpi=110)
+    data_y: list[float] = []
+    colours = plt.get_cmap("tab20" if len(series) > 10 else "tab10").colors  # type: ignore[attr-defined]
+    for index, (label, rows) in enumerate(series.items()):
         rows.sort()
         xs, ys, es = zip(*rows, strict=True)
         prefix = f"{spec.get('series')}={label}" if label else spec["y"]
-        ax.errorbar(xs, ys, yerr=es, marker="o", ms=3.5, capsize=2, lw=1, label=prefix)
+        ax.errorbar(xs, ys, yerr=es, marker="osD^v"[index // 10 % 5], ms=3.5, capsize=2, lw=1,
+                    color=colours[index % len(colours)], label=prefix)
+        data_y.extend(y for y in ys if math.isfinite(y))
         ref = spec.get("reference")
         if ref and ys[0] > 0:
             slope = float(ref["slope"])
@@ -121,10 +127,16 @@ def _plot(spec: dict[str, Any], points: list[dict[str, Any]], path: Path) -> boo
         ax.set_xscale("log")
     if spec.get("logy", True):
         ax.set_yscale("log")
+        positive = [y for y in data_y if y > 0]
+        if positive:  # the axis follows the data; theory lines are clipped, never rescale it
+            ax.set_ylim(min(positive) / 2.0, max(positive) * 2.0)
     ax.set_xlabel(spec.get("xlabel", spec["x"]))
     ax.set_ylabel(spec.get("ylabel", spec["y"]))
     ax.set_title(spec.get("title", ""), fontsize=9)
-    ax.legend(fontsize=7)
+    if many:
+        ax.legend(fontsize=7, loc="upper left", bbox_to_anchor=(1.02, 1.0), borderaxespad=0.0)
+    else:
+        ax.legend(fontsize=7)
     ax.grid(True, which="both", lw=0.3, alpha=0.5)
     fig.tight_layout()
     fig.savefig(path)

@@ -140,8 +140,13 @@ def _cmd_report(args: argparse.Namespace) -> int:
     from theorycheck.report import write_report
 
     results = load_results(args.results, argument="RESULTS")
+    alarms = None
+    if args.false_alarms:
+        from theorycheck.claims.false_alarms import load_false_alarms
+
+        alarms = load_false_alarms(args.false_alarms)
     try:
-        path = write_report(results, args.output)
+        path = write_report(results, args.output, false_alarms=alarms)
     except OSError as exc:
         raise UsageError(f"cannot write report {args.output!r}: {exc.strerror}") from None
     print(f"report written to {path}")
@@ -222,6 +227,8 @@ def _build_parser() -> _Parser:
     rep = sub.add_parser("report", help="markdown report (with figures) from verify results")
     rep.add_argument("results", metavar="RESULTS.json")
     rep.add_argument("-o", "--output", default="reports/verification.md", metavar="OUT.md")
+    rep.add_argument("--false-alarms", metavar="COUNTS.json",
+                     help="add the per-claim false-alarm counts (from `nox -s false-alarms`)")
     rep.set_defaults(handler=_cmd_report)
 
     lst = sub.add_parser("list", help="list the registered claims")

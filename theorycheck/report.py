@@ -144,9 +144,29 @@ def _plot(spec: dict[str, Any], points: list[dict[str, Any]], path: Path) -> boo
     return True
 
 
+def _false_alarm_lines(doc: dict[str, Any]) -> list[str]:
+    lines = ["", "## False alarms over seeds", "",
+             f"Profile {doc.get('profile')}, {doc.get('seeds')} seeds "
+             f"(0..{doc.get('seeds', 1) - 1}), {doc.get('wall_seconds', 0):.0f} s wall. "
+             f"Rule: {doc.get('rule', '')}. A "
+             "seed-independent claim (two seeds gave identical results: exact or quadrature "
+             "methods only) counts its one result for every seed.", "",
+             "| claim | seed-independent | check FAIL | check INCONCLUSIVE | control did not FAIL |",
+             "|---|---|---|---|---|"]
+    for c in doc["claims"]:
+        lines.append(f"| {c['claim']} | {'yes' if c['seed_independent'] else 'no'} | "
+                     f"{c['fail']}/{c['seeds']} | {c['inconclusive']}/{c['seeds']} | "
+                     f"{c['control_not_fail']}/{c['seeds']} |")
+    return lines
+
+
 def render_markdown(results: dict[str, Any], *, figure_dir: Path | None,
-                    figure_prefix: str = "") -> str:
-    """Markdown for validated results; figures are written to ``figure_dir`` if given."""
+                    figure_prefix: str = "", false_alarms: dict[str, Any] | None = None) -> str:
+    """Markdown for validated results; figures are written to ``figure_dir`` if given.
+
+    ``false_alarms`` is a document from :func:`theorycheck.claims.false_alarms.load_false_alarms`;
+    when given, its per-claim counts become a section after the summary.
+    """
     env = results["environment"]
     claims = results["claims"]
     lines = ["# theorycheck verification report", "",
@@ -167,6 +187,8 @@ def render_markdown(results: dict[str, Any], *, figure_dir: Path | None,
     timing = results.get("timing", {})
     if timing:
         lines += ["", f"Runtime: {timing.get('total_wall_seconds', 0):.1f} s wall in total."]
+    if false_alarms is not None:
+        lines += _false_alarm_lines(false_alarms)
     for c in claims:
         lines += ["", f"## {c['id']}", "", f"**{c['title']}** — verdict **{c['verdict']}** "
                   f"(check: {c['claim_verdict']}, negative control: "
@@ -206,13 +228,15 @@ def render_markdown(results: dict[str, Any], *, figure_dir: Path | None,
     return "\n".join(lines)
 
 
-def write_report(results: dict[str, Any], output: str | Path) -> Path:
+def write_report(results: dict[str, Any], output: str | Path, *,
+                 false_alarms: dict[str, Any] | None = None) -> Path:
     """Write the markdown report and its figures (PNG, beside the markdown file)."""
     out = Path(output)
     if out.suffix != ".md":
         raise InvalidParameterError(f"`output` must be a .md path (got {str(out)!r})")
     out.parent.mkdir(parents=True, exist_ok=True)
     prefix = out.stem + "-"
-    text = render_markdown(results, figure_dir=out.parent, figure_prefix=prefix)
+    text = render_markdown(results, figure_dir=out.parent, figure_prefix=prefix,
+                           false_alarms=false_alarms)
     out.write_text(text, encoding="utf-8")
     return out

@@ -3,25 +3,47 @@
 A claim is *seed-independent* when two different seeds give identical results (every method it
 uses is exact or deterministic quadrature); its false-alarm count over any number of seeds is
 then its count for one seed, and re-running it 50 times would only burn CPU.  Claims whose
-results move with the seed are re-run for every seed.
+results move with the seed are re-run for every seed, the (claim, variant, seed) tasks spread
+over ``jobs`` worker processes (results do not depend on ``jobs``).
 """
 
 from __future__ import annotations
 
 import json
+import time
 from collections.abc import Callable, Sequence
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
-from theorycheck.claims.runner import run_claims
+from theorycheck._validation import check_int
+from theorycheck.claims.runner import _run_task, run_claims
+from theorycheck.claims.types import CheckOutcome, Variant
+from theorycheck.errors import InvalidParameterError
 from theorycheck.results import Verdict
 
-__all__ = ["FalseAlarmCount", "count_false_alarms"]
+__all__ = ["FalseAlarmCount", "count_false_alarms", "false_alarm_report", "load_false_alarms"]
 
 
 @dataclass(frozen=True, kw_only=True)
 class FalseAlarmCount:
-    """Per-claim counts over ``seeds`` seeds (claim verdicts and negative-control misses)."""
+    """Per-claim counts over ``seeds`` seeds (claim verdicts and negative-control misses).
+
+    Attributes
+    ----------
+    claim_id : str
+    seeds : int
+        Number of seeds the counts are over.
+    seed_independent : bool
+        True when two seeds gave byte-identical results (the claim was then run once).
+    fail, inconclusive : int
+        Seeds on which the check itself came out FAIL / INCONCLUSIVE (false alarms).
+    control_not_fail : int
+        Seeds on which the negative control did not FAIL (a missed detection).
+    seconds : float
+        CPU-process wall time spent on this claim (claim + control, all seeds run).
+    """
 
     claim_id: str
     seeds: int
@@ -29,12 +51,19 @@ class FalseAlarmCount:
     fail: int
     inconclusive: int
     control_not_fail: int
+    seconds: float = 0.0
+
+    @property
+    def alarms(self) -> int:
+        """Seeds with a non-PASS check (FAIL or INCONCLUSIVE)."""
+        return self.fail + self.inconclusive
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready dict."""
         return {"claim": self.claim_id, "seeds": self.seeds,
                 "seed_independent": self.seed_independent, "fail": self.fail,
-                "inconclusive": self.inconclusive, "control_not_fail": self.control_not_fail}
+                "inconclusive": self.inconclusive, "control_not_fail": self.control_not_fail,
+                "seconds": round(self.seconds, 1)}
 
 
 def _strip(result: dict[str, Any]) -> str:
@@ -44,27 +73,108 @@ def _strip(result: dict[str, Any]) -> str:
 def count_false_alarms(*, seeds: Sequence[int], ids: Sequence[str] | None = None,
                        profile: str = "quick", jobs: int = 1,
                        progress: Callable[[str], None] | None = None) -> list[FalseAlarmCount]:
-    """Run the selected claims for every seed and count FAIL / INCONCLUSIVE per claim."""
-    seed_list = list(seeds)
+    """Run the selected claims for every seed and count FAIL / INCONCLUSIVE per claim.
+
+    Parameters
+    ----------
+    seeds : sequence of int
+        At least two distinct seeds (the first two decide seed-independence).
+    ids : sequence of str, optional
+        Claim ids (all registered claims when omitted).
+    profile : {"quick", "full"}
+    jobs : int
+        Worker processes for the per-seed re-runs.
+    progress : callable, optional
+        Called with one line per finished task.
+
+    Returns
+    -------
+    list of FalseAlarmCount
+        One per claim, in registry order.
+    """
+    seed_list = [check_int("seeds", s, minimum=0) for s in seeds]
+    if len(set(seed_list)) < 2 or len(set(seed_list)) != len(seed_list):
+        raise InvalidParameterError("`seeds` must hold at least two distinct seeds, no repeats")
+    jobs = check_int("jobs", jobs, minimum=1, maximum=64)
     first = run_claims(ids=ids, profile=profile, seed=seed_list[0], jobs=jobs)
     second = run_claims(ids=ids, profile=profile, seed=seed_list[1], jobs=jobs)
-    counts: list[FalseAlarmCount] = []
+    verdicts: dict[str, dict[int, dict[str, Verdict]]] = {}
+    seconds: dict[str, float] = {}
+    independent: dict[str, bool] = {}
+    tasks: list[tuple[str, str, str, int]] = []
     for a, b in zip(first.results, second.results, strict=True):
-        independent = _strip(a.to_dict()) == _strip(b.to_dict())
-        verdicts = [(a.outcome.verdict, a.control.verdict), (b.outcome.verdict, b.control.verdict)]
-        if independent:
-            verdicts = [verdicts[0]] * len(seed_list)
-        else:
-            for seed in seed_list[2:]:
-                run = run_claims(ids=[a.claim.id], profile=profile, seed=seed, jobs=1)
-                r = run.results[0]
-                verdicts.append((r.outcome.verdict, r.control.verdict))
-                if progress is not None:
-                    progress(f"{a.claim.id} seed {seed}: {r.outcome.verdict.value} / "
-                             f"control {r.control.verdict.value}")
+        cid = a.claim.id
+        independent[cid] = _strip(a.to_dict()) == _strip(b.to_dict())
+        seconds[cid] = first.timing[cid] + second.timing[cid]
+        verdicts[cid] = {seed_list[0]: {"claim": a.outcome.verdict, "control": a.control.verdict},
+                         seed_list[1]: {"claim": b.outcome.verdict, "control": b.control.verdict}}
+        if not independent[cid]:
+            tasks += [(cid, v.value, profile, seed) for seed in seed_list[2:]
+                      for v in (Variant.CLAIM, Variant.CONTROL)]
+
+    def record(task: tuple[str, str, str, int], item: tuple[str, str, CheckOutcome, float]) -> None:
+        cid, variant, outcome, secs = item
+        verdicts[cid].setdefault(task[3], {})[variant] = outcome.verdict
+        seconds[cid] += secs
+        if progress is not None:
+            progress(f"{cid} {variant} seed {task[3]}: {outcome.verdict.value} ({secs:.1f} s)")
+
+    if jobs == 1:
+        for task in tasks:
+            record(task, _run_task(task))
+    elif tasks:
+        with ProcessPoolExecutor(max_workers=jobs) as pool:
+            for task, item in zip(tasks, pool.map(_run_task, tasks), strict=True):
+                record(task, item)
+    counts = []
+    for cid, per_seed in verdicts.items():
+        runs = list(per_seed.values())
+        if independent[cid]:
+            runs = [runs[0]] * len(seed_list)
         counts.append(FalseAlarmCount(
-            claim_id=a.claim.id, seeds=len(seed_list), seed_independent=independent,
-            fail=sum(v is Verdict.FAIL for v, _ in verdicts),
-            inconclusive=sum(v is Verdict.INCONCLUSIVE for v, _ in verdicts),
-            control_not_fail=sum(c is not Verdict.FAIL for _, c in verdicts)))
+            claim_id=cid, seeds=len(seed_list), seed_independent=independent[cid],
+            fail=sum(r["claim"] is Verdict.FAIL for r in runs),
+            inconclusive=sum(r["claim"] is Verdict.INCONCLUSIVE for r in runs),
+            control_not_fail=sum(r["control"] is not Verdict.FAIL for r in runs),
+            seconds=seconds[cid]))
     return counts
+
+
+def false_alarm_report(counts: Sequence[FalseAlarmCount], *, profile: str,
+                       wall_seconds: float) -> dict[str, Any]:
+    """The JSON document written by ``nox -s false-alarms`` (validated by :func:`load_false_alarms`)."""
+    return {"kind": "theorycheck-false-alarms", "profile": profile,
+            "seeds": counts[0].seeds if counts else 0, "wall_seconds": round(wall_seconds, 1),
+            "rule": "no claim may FAIL or go INCONCLUSIVE on more than 1 seed",
+            "claims": [c.to_dict() for c in counts]}
+
+
+def load_false_alarms(path: str | Path) -> dict[str, Any]:
+    """Read and validate a false-alarm JSON document; bad files raise ``InvalidParameterError``."""
+    try:
+        doc = json.loads(Path(path).read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        raise InvalidParameterError(f"`false_alarms` file {str(path)!r} is not readable JSON "
+                                    f"({exc.__class__.__name__})") from None
+    keys = {"claim", "seeds", "seed_independent", "fail", "inconclusive", "control_not_fail"}
+    if (not isinstance(doc, dict) or doc.get("kind") != "theorycheck-false-alarms"
+            or not isinstance(doc.get("claims"), list)
+            or not all(isinstance(c, dict) and keys <= c.keys() for c in doc["claims"])):
+        raise InvalidParameterError(f"`false_alarms` file {str(path)!r} is not a theorycheck "
+                                    "false-alarm document")
+    return doc
+
+
+def main(seeds: int = 50, jobs: int = 2, output: str = "reports/false-alarms.json") -> int:
+    """Entry point of the nox session: count over ``seeds`` seeds, write ``output``."""
+    start = time.perf_counter()
+    counts = count_false_alarms(seeds=range(seeds), jobs=jobs, progress=print)
+    doc = false_alarm_report(counts, profile="quick", wall_seconds=time.perf_counter() - start)
+    Path(output).write_text(json.dumps(doc, indent=2) + "\n", encoding="utf-8")
+    for c in counts:
+        print(f"{c.claim_id:<8} fail {c.fail:>2}  inconclusive {c.inconclusive:>2}  control "
+              f"missed {c.control_not_fail:>2}  {'(seed-independent)' if c.seed_independent else ''}")
+    bad = [c.claim_id for c in counts if c.alarms > 1 or c.control_not_fail > 1]
+    print(f"{seeds} seeds, {doc['wall_seconds']:.0f} s; over the limit: {bad or 'none'}")
+    return 1 if bad else 0
+

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from theorycheck.claims import dimension, foundation, one_step, rates
+from theorycheck.claims import decomposition, dimension, foundation, one_step, rates, stability
 
 __all__ = ["REGISTRARS"]
 
@@ -14,4 +14,6 @@ REGISTRARS: tuple[Callable[[Any], None], ...] = (
     one_step.register,     # ONESTEP
     dimension.register,    # DFREE, AMBIENT
     rates.register,        # RATE-TV, RATE-LY, RATE-KL
+    stability.register,    # STAB-DDIM, STAB-ROUGH, STAB-DDPM
+    decomposition.register,  # DECOMP
 )

@@ -184,6 +184,30 @@ def _cmd_measure(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _cmd_audit(args: argparse.Namespace) -> int:
+    import numpy as np
+
+    from theorycheck.audit import audit_sampler, load_sampler
+    from theorycheck.audit.report import audit_markdown, audit_summary_lines
+
+    sampler = load_sampler(args.target)
+    result = audit_sampler(sampler, rng=np.random.default_rng(args.seed), name=args.target)
+    print("\n".join(audit_summary_lines(result)))
+    if args.json:
+        payload = result.to_dict()
+        payload["seed"] = args.seed
+        _write_json(args.json, payload)
+    if args.report:
+        path = Path(args.report)
+        try:
+            if path.parent and not path.parent.exists():
+                path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_text(audit_markdown(result), encoding="utf-8")
+        except OSError as exc:
+            raise UsageError(f"cannot write `--report` file {args.report!r}: {exc.strerror}") from None
+    return result.exit_code
+
+
 def _build_parser() -> _Parser:
     parser = _Parser(prog="theorycheck", description=(
         "Executable, falsifiable checks of diffusion-model convergence theory."))
@@ -223,6 +247,15 @@ def _build_parser() -> _Parser:
     mea.add_argument("spec", metavar="SPEC.json")
     mea.add_argument("--json", metavar="OUT", help="write the results as JSON")
     mea.set_defaults(handler=_cmd_measure)
+
+    aud = sub.add_parser("audit", help="audit a sampler's adaptivity (exit 0 adaptive, 1 not, "
+                                       "3 inconclusive, 2 bad input)")
+    aud.add_argument("target", metavar="TARGET",
+                     help="module:attr or path/to/file.py:attr (a sampler or a zero-arg factory)")
+    aud.add_argument("--json", metavar="OUT", help="write the audit as JSON (field `verdict`)")
+    aud.add_argument("--report", metavar="OUT.md", help="write the audit as markdown")
+    aud.add_argument("--seed", type=int, default=0, help="seed of the numpy Generator (default 0)")
+    aud.set_defaults(handler=_cmd_audit)
 
     rep = sub.add_parser("report", help="markdown report (with figures) from verify results")
     rep.add_argument("results", metavar="RESULTS.json")

@@ -1,0 +1,20 @@
+"""Audit any sampler: probe its coefficients, check the one-step condition, give a verdict.
+
+``audit_sampler(sampler, rng=...)`` treats any object following the sampler protocol
+(:mod:`theorycheck.samplers`) as a black box; ``theorycheck audit TARGET`` is the same from the
+command line.  Modules: :mod:`~theorycheck.audit.loader` (TARGET strings),
+:mod:`~theorycheck.audit.probe` (coefficient recovery), :mod:`~theorycheck.audit.condition`
+(``R_t - 1`` and the predicted growth with d), :mod:`~theorycheck.audit.checks` (brute-force,
+DFREE- and RATE-style checks), :mod:`~theorycheck.audit.verdict` (the rule and the record),
+:mod:`~theorycheck.audit.report` (markdown), :mod:`~theorycheck.audit.examples` and
+:mod:`~theorycheck.audit.diffusers_adapters` (lazy: needs torch and diffusers).
+"""
+
+from __future__ import annotations
+
+from theorycheck.audit.loader import load_sampler, resolve_target
+from theorycheck.audit.probe import ProbeResult, probe_coefficients
+from theorycheck.audit.verdict import AuditResult, AuditVerdict, audit_sampler
+
+__all__ = ["audit_sampler", "AuditResult", "AuditVerdict", "ProbeResult", "probe_coefficients",
+           "load_sampler", "resolve_target"]

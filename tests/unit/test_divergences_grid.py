@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import itertools
 import math
-import time
 
 import numpy as np
 import pytest
@@ -305,23 +304,17 @@ def test_mixture_tv_decreases_with_num_steps(spec):
         assert coarse.value - fine.value > coarse.stderr + fine.stderr
 
 
-def test_benchmark_tv_at_1000_steps_within_10_seconds():
-    # CPU time, not wall time: the test machine is shared, and the target is about our cost.
+def test_tv_at_1000_steps_meets_the_1e6_accuracy_target():
+    # the 10 s budget is asserted in tests/benchmarks/test_bench_engine.py, not here
     kwargs, mixture = setup(GAUSSIAN, 1000, "ddpm_posterior")
-    start = time.process_time()
     result = tv_kl_1d(**kwargs, target_log_density=lambda y: mixture.log_density(1, y))
-    elapsed = time.process_time() - start
     m1, v1 = gaussian_output(kwargs, mixture)
     (mt,), (vt,) = mixture.params(1)
     assert abs(result["tv"].value - gaussian_tv(mt, vt, m1, v1)) <= 1e-6
-    assert elapsed <= 10.0
 
     kwargs, mixture = setup(NEAR_DISCRETE, 1000, "ddpm_posterior")
-    start = time.process_time()
     result = tv_kl_1d(**kwargs, target_log_density=lambda y: mixture.log_density(1, y))
-    elapsed = time.process_time() - start
     assert result["tv"].stderr <= 1e-6
-    assert elapsed <= 10.0
 
 
 # --------------------------------------------------------------------------- hooks and records

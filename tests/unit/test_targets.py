@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import dataclasses
 import math
-import time
 from collections.abc import Callable
 
 import numpy as np
@@ -394,21 +393,6 @@ def test_product_factor_and_subspace_part() -> None:
     total = sum(product.factor(i).log_density(z[:, i:i + 1], **kw) for i in range(3))
     np.testing.assert_allclose(product.subspace_part().log_density(z, **kw), total,
                                rtol=1e-13)
-
-
-# ---------------------------------------------------------------- speed (1-D fast path)
-
-
-def test_one_dimensional_methods_are_vectorised() -> None:
-    target = SubspaceGaussianMixture.create([0.1, 0.2, 0.3, 0.4], [[-2.0], [0.0], [1.0], [3.0]],
-                                            [[[0.01]], [[0.0]], [[0.25]], [[1.0]]])
-    x, kw = np.random.default_rng(12).normal(size=(10**6, 1)), _noise((0.9, 0.1))
-    for method in ("log_density", "score", "score_jacobian"):
-        start = time.perf_counter()
-        getattr(target, method)(x, **kw)
-        elapsed = time.perf_counter() - start
-        # ~0.1 s measured; the 0.5 s budget is doubled for a loaded shared CI machine
-        assert elapsed < 1.0, (method, elapsed)
 
 
 # ---------------------------------------------------------------- immutability

@@ -73,6 +73,27 @@ def false_alarms(session: nox.Session) -> None:
                 "sys.exit(main(seeds=50, jobs=2))")
 
 
+@nox.session(name="audit-diffusers", python=PYTHON)
+def audit_diffusers(session: nox.Session) -> None:
+    """Audit diffusers' schedulers; write reports/diffusers-audit.md (and .json).
+
+    Installs the CPU build of torch with pip (never uv: it would pull a multi-GB CUDA build),
+    first from PyTorch's CPU index and, if that index is unreachable, by version from the
+    configured indexes; then diffusers.  Exits non-zero if a verdict differs from the one fixed
+    in advance (theorycheck/audit/diffusers_adapters.py).
+    """
+    session.install("-e", ".")
+    try:
+        session.run("python", "-m", "pip", "install", "--timeout", "20", "torch==2.13.0",
+                    "--index-url", "https://download.pytorch.org/whl/cpu")
+    except nox.command.CommandFailed:
+        session.run("python", "-m", "pip", "install", "torch==2.13.0")
+    session.install("diffusers")
+    session.run("python", "-m", "theorycheck.audit.diffusers_adapters",
+                "--report", "reports/diffusers-audit.md", "--json", "reports/diffusers-audit.json",
+                *session.posargs)
+
+
 @nox.session(python=PYTHON)
 def bench(session: nox.Session) -> None:
     """Run the pytest-benchmark benchmarks (each also asserts its result)."""

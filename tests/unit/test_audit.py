@@ -213,3 +213,14 @@ class _Bad:
 def test_probe_bad_steps(kind, error, match):
     with pytest.raises(error, match=match):
         probe_coefficients(_Bad(kind), rng=_rng())
+
+
+def test_non_affine_sampler_with_wrong_variance_is_not_adaptive(schedule):
+    # Not the generic step (clipping), so no one-step condition; its own chains show the
+    # data-free variance collapsing (variance used as std): significant, hence not adaptive.
+    sampler = EpsilonDDPM(alpha_bar=np.asarray(schedule.alpha_bar), clip=1.0,
+                          variance_as_std=True)
+    result = audit_sampler(sampler, rng=_rng(), split_checks=False)
+    assert result.condition is None and result.dfree is None
+    assert result.verdict is AuditVerdict.NOT_ADAPTIVE, result.reasons
+    assert result.to_dict()["one_step_condition"] is None

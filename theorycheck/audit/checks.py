@@ -98,7 +98,9 @@ class BruteForceCheck:
         return {"ambient_dim": self.ambient_dim, "num_samples": self.num_samples,
                 "measured_relative_variance_error": self.measured.to_dict(),
                 "predicted": None if self.predicted is None else self.predicted.to_dict(),
-                "agrees": self.agrees, "z_score": self.z_score,
+                "agrees": self.agrees,
+                "z_score": (self.z_score if self.z_score is None or math.isfinite(self.z_score)
+                            else None),
                 "rule": f"|ê - e_total| ≤ {AGREEMENT_SIGMAS:g} stderr + prediction error"}
 
 
@@ -185,7 +187,8 @@ class DimensionCheck:
         """JSON-ready dict."""
         return {"dims": list(self.dims), "tv": [e.to_dict() for e in self.tv],
                 "judged_max_dim": self.judged_max_dim if math.isfinite(self.judged_max_dim)
-                else None, "call": self.call, "spread": self.spread,
+                else None, "call": self.call,
+                "spread": self.spread if math.isfinite(self.spread) else None,
                 "rule": (f"flat: max/min ≤ {FLAT_MAX_SPREAD} over ≥ {MIN_POINTS} judged d "
                          f"(start-up TV ≤ {STARTUP_FRACTION} TV_k); grows: TV(d) ≥ "
                          f"{GROWTH_FACTOR} TV(1) at a judged d")}

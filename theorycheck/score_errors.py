@@ -29,10 +29,11 @@ is a one-dimensional mixture, component j ``N(m_j, c_j)`` with ``b = Uᵀv``,
 
 * ``E sin²(ωW) = (1 - Σ_j w_j cos(2ω m_j) e^{-2ω² c_j}) / 2`` (closed form);
 * ``E|cos(ωW)| = 2/π + (4/π) Σ_{n≥1} (-1)^{n+1}/(4n²-1) · Σ_j w_j cos(2nω m_j) e^{-2n²ω² c_j}``
-  (the Fourier series of ``|cos|``); the series is summed to ``n = N`` and the tail is
-  bounded by ``(4/π) e^{-2(N+1)²ω² c_min} / (4(N+1)² - 1) · (terms) ≤ (4/π) Σ_{n>N} 1/(4n²-1)
-  = 2/(π(2N+1))`` times the largest remaining Gaussian factor; that bound is the reported
-  ``stderr`` (kind TOLERANCE).
+  (the Fourier series of ``|cos|``).  The series is summed until the Gaussian factor
+  ``e^{-2N²ω² c_min}`` drops below 1e-17 (or to N = 10^5); since
+  ``Σ_{n>N} 1/(4n²-1) = 1/(2(2N+1))``, the remaining terms are bounded by
+  ``(2/π) e^{-2N²ω² c_min}/(2N+1)`` (by ``2/(π(2N+1))`` without the factor), which is the
+  reported ``stderr`` (kind TOLERANCE).
 
 :func:`score_error_measures_mc` is the Monte Carlo version (any target with ``sample_noisy``),
 with standard errors, used as an independent check.
@@ -246,8 +247,8 @@ def _mean_abs_cos(weights: FloatArray, means: FloatArray, variances: FloatArray,
         coef = (4.0 / math.pi) * (-1.0) ** (n + 1) / (4.0 * n * n - 1.0)
         total += coef * _mean_cos(weights, means, variances, 2.0 * n * freq)
         if damp < 1e-17:
-            # Every remaining term is below (4/π)/(4n²-1)·e^{-2n²ω²c_min}: summed, below this.
-            tail = (4.0 / math.pi) * damp * 2.0 / (2 * n + 1)
+            # Term m > n is below (4/π) e^{-2n²ω²c_min}/(4m²-1); Σ_{m>n} 1/(4m²-1) = 1/(2(2n+1)).
+            tail = (2.0 / math.pi) * damp / (2 * n + 1)
             break
     return total, tail
 

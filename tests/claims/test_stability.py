@@ -37,12 +37,17 @@ def test_quick_claim_passes_and_control_fails(outcomes, claim_id: str) -> None:
 
 def test_ddim_slopes_and_rough_gap(outcomes) -> None:
     fits = outcomes[("STAB-DDIM", Variant.CLAIM)].fits
-    assert fits["delta_tv_vs_eps_score"]["slope"] == pytest.approx(1.0, abs=0.02)
+    for family in ("free", "data"):
+        assert fits[f"effect_tv_vs_eps_score_{family}"]["slope"] == pytest.approx(1.0, abs=0.02)
     rough = outcomes[("STAB-ROUGH", Variant.CLAIM)]
-    ddim = [p.estimates["tv_block"].value for p in rough.points if p.params["design"] == "ddim"]
-    ddpm = [p.estimates["tv_block"].value for p in rough.points
+    ddim = [p.estimates["effect_tv"].value for p in rough.points
+            if p.params["design"] == "ddim"]
+    ddpm = [p.estimates["effect_tv"].value for p in rough.points
             if p.params["design"] == "ddpm_posterior"]
     assert ddim[-1] > 5 * ddim[0] and max(ddpm) < 0.01 * ddim[-1]
+    for p in rough.points:
+        if p.params["design"] == "ddpm_posterior":
+            assert p.estimates["effect_tv"].value <= p.estimates["l2_bound"].value
 
 
 def test_offset_closed_form_matches_grid_quadrature() -> None:
@@ -54,7 +59,7 @@ def test_offset_closed_form_matches_grid_quadrature() -> None:
     sched = two_phase(60, c0=1, c1=3)
     design = make_design("ddim", sched)
     base = perturbed_run(design, amplitude=0.0)
-    assert base.delta_tv.value == 0.0
+    assert base.effect_tv.value == 0.0
     # a·sin(ωy) with ω = 1e-3 acts as the linear error (aω)·y: variance recursion in closed form.
     a, omega = 10.0, 1e-3
     run = perturbed_run(design, amplitude=a, frequency=omega)
@@ -78,7 +83,24 @@ def test_ddpm_bound_is_exact_kl_for_offsets() -> None:
     kl = sum(design.eta[t - 1] ** 2 * 0.02**2 / (2 * design.sigma_sq[t - 1])
              for t in range(2, 41))
     assert run.ddpm_kl_bound == pytest.approx(math.sqrt(kl / 2), rel=1e-12)
-    assert run.tv_block.value <= run.tv_block_exact_score.value + run.ddpm_kl_bound
+    assert run.effect_tv.value <= run.ddpm_kl_bound
+
+
+def test_offset_effect_closed_form_matches_grid() -> None:
+    """Data-free offset: the exact erf / Gaussian values against the paired grid quadrature.
+
+    The data-direction path with an atom at 0 as the "mixture" runs the data-free chain through
+    the grid (mixture score code, paired grids), so it must reproduce the closed forms.
+    """
+    from theorycheck.targets import SubspaceGaussianMixture
+
+    sched = two_phase(60, c0=1, c1=3)
+    design = make_design("ddim", sched)
+    exact = perturbed_run(design, amplitude=0.01)
+    atom = SubspaceGaussianMixture.create([1.0], [[0.0]], [[[0.0]]])
+    grid = perturbed_run(design, amplitude=0.01, data=atom)
+    assert grid.effect_tv.value == pytest.approx(exact.effect_tv.value, rel=1e-3)
+    assert grid.tv_block.value == pytest.approx(exact.tv_block.value, rel=1e-3, abs=1e-5)
 
 
 def test_deterministic() -> None:
@@ -96,3 +118,5 @@ def test_bad_input() -> None:
         perturbed_run(design, amplitude=0.1, frequency=-1.0)
     with pytest.raises(InvalidParameterError, match="`ambient_dim` must be >= 2"):
         perturbed_run(design, amplitude=0.1).full_tv_bounds(1)
+    with pytest.raises(InvalidParameterError, match="`data` must be a one-dimensional"):
+        perturbed_run(design, amplitude=0.1, data="mixture")  # type: ignore[arg-type]

@@ -19,9 +19,21 @@ which see the exact score ``-y/(1-ᾱ_t)``:
 * the other ``d-1`` coordinates are ``N(0, v_1 I)`` against ``N(0, (1-ᾱ_1) I)``: exact
   :func:`~theorycheck.divergences.gaussian.tv_isotropic`.
 
+*Data on the subspace* (``data`` given): ``X_0 = U Z`` with Z a 1-d Gaussian mixture, the error
+acts along ``v = U`` (the data direction).  ``⟨v, Y_1⟩`` is then a nonlinear 1-d chain with
+the mixture's exact score plus the error; both the offset and the sine go through the grid
+quadrature, the exact-score chain on the same grid.  The other ``d-1`` coordinates are
+data-free as before.
+
 The full-d TV of the product is bracketed by ``max(TV_v, TV_rest) ≤ TV ≤ TV_v + TV_rest``
-(both bounds reported).  ``ΔTV = TV_v(e) - TV_v(0)`` is the increase caused by the score error
-on its own block (the rest does not depend on the error).
+(both bounds reported).  The score error's own effect is
+``TV(p_{Y_1}^{s*}, p_{Y_1}^{s*+e})``, the distance between the outputs with and without it
+(the same in R^d: the other coordinates are unaffected).  By the triangle inequality it is
+what the ε-terms of Theorem 1 must bound; unlike the difference
+``TV(p_{X_1}, p_{Y_1}^{s*+e}) - TV(p_{X_1}, p_{Y_1}^{s*})`` it does not mix the error with
+the discretisation error (that difference is not even monotone: a shift can *reduce* the TV
+of a law that is already off — measured: DDPM, data direction, ω = 1).  Offsets on data-free
+coordinates: both chains are Gaussian with the same variance, ``effect = erf(|m_1|/(2 sqrt(2 v_1)))`` exactly.
 
 DDPM bound.  For a stochastic design the two reverse chains (exact and perturbed score) have
 Gaussian kernels with the same covariance ``σ_t²/α_t`` and means differing by
@@ -30,6 +42,8 @@ Gaussian kernels with the same covariance ``σ_t²/α_t`` and means differing by
 the exact chain, here ``N(0, v_t)`` (the exact variance recursion), and
 ``E sin²(ωY) = (1 - e^{-2ω²v_t})/2``.  Pinsker and the data-processing inequality then give
 ``TV(p_{X_1}, p_{Y_1}) ≤ TV_exact + sqrt(KL/2)``: a d-free bound in terms of the ℓ2 error only.
+With mixture data the law of the exact chain is not closed form, and ``sin² ≤ 1`` is used
+instead (still a rigorous bound, looser).
 
 References
 ----------
@@ -41,14 +55,22 @@ References
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
 
+from theorycheck._validation import check_int
 from theorycheck.designs import CoefficientDesign
 from theorycheck.divergences.gaussian import tv_gaussian_1d, tv_isotropic
-from theorycheck.divergences.grid import tv_kl_1d
+from theorycheck.divergences.grid import (
+    GridDensity,
+    grid_divergences,
+    propagate_density_1d,
+    suggest_grid_1d,
+)
 from theorycheck.errors import InvalidParameterError
 from theorycheck.results import ErrorKind, Estimate
 from theorycheck.schedules import Schedule
@@ -65,11 +87,56 @@ from theorycheck.targets import SubspaceGaussianMixture
 __all__ = ["PerturbedRun", "perturbed_run", "point_mass_target"]
 
 FloatArray = NDArray[np.float64]
+ScoreFn = Callable[[int, FloatArray], FloatArray]
 
-#: Grid tolerance asked of the k = 1 quadrature; a point whose tolerance ends above
-#: 1 % of its ΔTV is reported unresolved by the claims.
-_GRID_TOLERANCE = 1e-5
-_GRID_MAX_POINTS = 2**14
+
+
+@dataclass(frozen=True, kw_only=True, eq=False)
+class _BlockLaw:
+    """The 1-d law of ``⟨v, X_t⟩``: its score, score derivative and log density at t = 1."""
+
+    score: Callable[[int, FloatArray], FloatArray]
+    score_derivative: Callable[[int, FloatArray], FloatArray]
+    log_density: Callable[[FloatArray], FloatArray]
+
+
+def _gaussian_block(sched: Schedule) -> _BlockLaw:
+    q = sched.one_minus_alpha_bar
+
+    def score(t: int, y: FloatArray) -> FloatArray:
+        out: FloatArray = -y / q[t - 1]
+        return out
+
+    def score_derivative(t: int, y: FloatArray) -> FloatArray:
+        out: FloatArray = np.full(y.shape, -1.0 / q[t - 1])
+        return out
+
+    def log_density(y: FloatArray) -> FloatArray:
+        out: FloatArray = -0.5 * y * y / q[0] - 0.5 * math.log(2.0 * math.pi * q[0])
+        return out
+
+    return _BlockLaw(score=score, score_derivative=score_derivative, log_density=log_density)
+
+
+def _mixture_block(factor: SubspaceGaussianMixture, sched: Schedule) -> _BlockLaw:
+    ab, q = sched.alpha_bar, sched.one_minus_alpha_bar
+
+    def score(t: int, y: FloatArray) -> FloatArray:
+        out: FloatArray = factor.score(y[:, None], alpha_bar=float(ab[t - 1]),
+                                       one_minus_alpha_bar=float(q[t - 1]))[:, 0]
+        return out
+
+    def score_derivative(t: int, y: FloatArray) -> FloatArray:
+        out: FloatArray = factor.score_jacobian(y[:, None], alpha_bar=float(ab[t - 1]),
+                                                one_minus_alpha_bar=float(q[t - 1]))[:, 0, 0]
+        return out
+
+    def log_density(y: FloatArray) -> FloatArray:
+        out: FloatArray = factor.log_density(y[:, None], alpha_bar=float(ab[0]),
+                                             one_minus_alpha_bar=float(q[0]))
+        return out
+
+    return _BlockLaw(score=score, score_derivative=score_derivative, log_density=log_density)
 
 
 def point_mass_target(ambient_dim: int) -> SubspaceGaussianMixture:
@@ -84,23 +151,31 @@ class PerturbedRun:
     Attributes
     ----------
     tv_block, tv_block_exact_score : Estimate
-        TV of the perturbed coordinate, with the error and with the exact score.
-    delta_tv : Estimate
-        ``tv_block - tv_block_exact_score``.
+        ``TV(p_{X_1}, p_{Y_1})`` of the perturbed coordinate, with the error and with the exact
+        score (the theorem's quantity).
+    effect_tv : Estimate
+        ``TV(p_{Y_1}^{exact score}, p_{Y_1}^{perturbed})``: what the score error alone does
+        to the output (the other coordinates are unaffected, so this is also the full-d value).
     measures : ScoreErrorMeasures
         ``ε_score``, ``ε_Jacobi`` of the perturbation (exact).
     orthogonal_relative_error : float
         ``v_1/(1-ᾱ_1) - 1`` of the data-free coordinates (exact, mpmath).
     ddpm_kl_bound : float or None
         ``sqrt(KL_path/2)`` for stochastic designs, ``None`` for deterministic ones.
+    amplitude : float
+        ``a`` of the perturbation.
+    frequency : float or None
+        ``ω`` of a sine, ``None`` for an offset.
     """
 
     tv_block: Estimate
     tv_block_exact_score: Estimate
-    delta_tv: Estimate
+    effect_tv: Estimate
     measures: ScoreErrorMeasures
     orthogonal_relative_error: float
     ddpm_kl_bound: float | None
+    amplitude: float
+    frequency: float | None
 
     def full_tv_bounds(self, ambient_dim: int) -> tuple[Estimate, Estimate]:
         """``(max(TV_v, TV_rest), TV_v + TV_rest)`` in R^d, ``d ≥ 2``."""
@@ -116,37 +191,78 @@ class PerturbedRun:
                          method="upper " + method, error_kind=ErrorKind.TOLERANCE))
 
 
-def _offset_block_tv(design: CoefficientDesign, amplitude: float, final_variance: float
-                     ) -> Estimate:
+def _offset_mean(design: CoefficientDesign, amplitude: float) -> float:
+    """``m_1`` of the data-free chain with the score ``-y/(1-ᾱ_t) + a`` (float64 recursion)."""
     sched = design.schedule
     q, eta, alpha = sched.one_minus_alpha_bar, design.eta, sched.alpha
     mean = 0.0
     for t in range(sched.num_steps, 1, -1):
         mean = ((1.0 - eta[t - 1] / q[t - 1]) * mean + eta[t - 1] * amplitude) / math.sqrt(
             alpha[t - 1])
-    return tv_gaussian_1d(0.0, float(q[0]), mean, final_variance)
+    return mean
 
 
-def _sine_block_tv(design: CoefficientDesign, pert: SinePerturbation) -> Estimate:
+def _paired_grid_tv(design: CoefficientDesign, law: _BlockLaw,
+                    pert: ConstantOffset | SinePerturbation,
+                    exact_chains: dict[tuple[Any, ...], GridDensity] | None,
+                    law_key: Any, max_num_points: int) -> tuple[Estimate, Estimate, Estimate]:
+    """Grid TVs of the 1-d chains with scores ``law`` and ``law + pert`` on one grid.
+
+    Returns ``(effect, tv_perturbed, tv_exact)``: ``TV(Y_1^{exact}, Y_1^{perturbed}) =
+    ½ Σ_j |M'_j - M_j|`` from the cell masses, and both chains' TV against ``p_{X_1}``.  The grid
+    is refined (n → 2n) until two resolutions agree to ``max(1e-6, 3e-3·effect)`` (the claims
+    need 1 %) or the cap is reached; the tolerance is the last difference plus the mass
+    defects.  Grid sizes are the suggested ``n_0`` times powers of two, so the exact-score chain
+    of a given size is computed once per ``exact_chains`` cache (keyed by design, law, grid).
+    """
     sched = design.schedule
-    q = sched.one_minus_alpha_bar
-    a, omega = pert.amplitude, pert.frequency
 
     def score(t: int, y: FloatArray) -> FloatArray:
-        out: FloatArray = -y / q[t - 1] + a * np.sin(omega * y)
-        return out
+        return law.score(t, y) + pert.along(y)
 
     def score_derivative(t: int, y: FloatArray) -> FloatArray:
-        out: FloatArray = -1.0 / q[t - 1] + a * omega * np.cos(omega * y)
-        return out
+        return law.score_derivative(t, y) + pert.along_derivative(y)
 
-    def log_density(y: FloatArray) -> FloatArray:
-        out: FloatArray = -0.5 * y * y / q[0] - 0.5 * math.log(2.0 * math.pi * q[0])
-        return out
+    span, n = suggest_grid_1d(score=law.score, score_derivative=law.score_derivative,
+                              target_log_density=law.log_density, points_per_scale=8.0,
+                              max_num_points=max_num_points // 2)
+    if isinstance(pert, SinePerturbation):
+        # At least 16 cells per period of the perturbation (n_0 times a power of two).
+        need = (span[1] - span[0]) * pert.frequency * 16 / (2 * math.pi)
+        while n < need and 2 * n <= max_num_points // 2:
+            n *= 2
+    cache: dict[tuple[Any, ...], GridDensity] = {} if exact_chains is None else exact_chains
 
-    return tv_kl_1d(alpha=sched.alpha, eta=design.eta, sigma=design.sigma, score=score,
-                    score_derivative=score_derivative, target_log_density=log_density,
-                    max_tolerance=_GRID_TOLERANCE, max_num_points=_GRID_MAX_POINTS)["tv"]
+    def chain(sc: ScoreFn, dsc: ScoreFn, cells: int) -> GridDensity:
+        return propagate_density_1d(alpha=sched.alpha, eta=design.eta, sigma=design.sigma,
+                                    score=sc, score_derivative=dsc, span=span, num_points=cells)
+
+    def run(cells: int) -> tuple[float, Estimate, Estimate, float]:
+        key = (id(design), law_key, span, cells)
+        if key not in cache:
+            cache[key] = chain(law.score, law.score_derivative, cells)
+        models = [cache[key], chain(score, score_derivative, cells)]
+        effect = 0.5 * float(np.sum(np.abs(models[1].cell_masses - models[0].cell_masses)))
+        return (effect,
+                grid_divergences(model=models[1], target_log_density=law.log_density)["tv"],
+                grid_divergences(model=models[0], target_log_density=law.log_density)["tv"],
+                models[0].mass_defect + models[1].mass_defect)
+
+    coarse = run(n)
+    while True:
+        fine = run(2 * n)
+        tol = abs(fine[0] - coarse[0]) + fine[3]
+        if tol <= max(1e-6, 3e-3 * fine[0]) or 4 * n > max_num_points:
+            break
+        coarse, n = fine, 2 * n
+    method = (f"k = 1 grid quadrature, exact and perturbed chains on one grid (n = {2 * n}); "
+              f"tolerance |n={2 * n} - n={n}|")
+    effect = Estimate(value=fine[0], stderr=tol, method="½Σ|ΔM_j| over cell masses; " + method,
+                      error_kind=ErrorKind.TOLERANCE)
+    perturbed, exact = (Estimate(value=f.value, stderr=abs(f.value - c.value) + f.stderr,
+                                 method=method, error_kind=ErrorKind.TOLERANCE)
+                        for f, c in ((fine[1], coarse[1]), (fine[2], coarse[2])))
+    return effect, perturbed, exact
 
 
 def _chain_variances(design: CoefficientDesign) -> FloatArray:
@@ -161,12 +277,15 @@ def _chain_variances(design: CoefficientDesign) -> FloatArray:
     return v
 
 
-def _ddpm_bound(design: CoefficientDesign, pert: ConstantOffset | SinePerturbation) -> float:
+def _ddpm_bound(design: CoefficientDesign, pert: ConstantOffset | SinePerturbation,
+                data_free: bool) -> float:
     v = _chain_variances(design)
     total = 0.0
     for t in range(2, design.num_steps + 1):
         if isinstance(pert, ConstantOffset):
             mean_sq = pert.amplitude ** 2
+        elif not data_free:
+            mean_sq = pert.amplitude ** 2  # sin² ≤ 1: the exact chain's law is not closed form
         else:
             mean_sq = pert.amplitude ** 2 * 0.5 * -math.expm1(-2.0 * pert.frequency ** 2
                                                               * v[t - 1])
@@ -175,8 +294,11 @@ def _ddpm_bound(design: CoefficientDesign, pert: ConstantOffset | SinePerturbati
 
 
 def perturbed_run(design: CoefficientDesign, *, amplitude: float,
-                  frequency: float | None = None) -> PerturbedRun:
-    """TV of ``design`` on the point-mass target with an offset (``frequency=None``) or a sine.
+                  frequency: float | None = None,
+                  data: SubspaceGaussianMixture | None = None,
+                  exact_chains: dict[tuple[Any, ...], GridDensity] | None = None,
+                  max_num_points: int = 2**14) -> PerturbedRun:
+    """TV of ``design`` with an offset (``frequency=None``) or a sine along one direction.
 
     Parameters
     ----------
@@ -185,6 +307,16 @@ def perturbed_run(design: CoefficientDesign, *, amplitude: float,
         ``a`` (offset: any finite value; sine: ``≥ 0``).
     frequency : float, optional
         ``ω > 0`` for ``a sin(ω⟨v,x⟩) v``; ``None`` for the constant offset ``a v``.
+    data : SubspaceGaussianMixture, optional
+        A one-dimensional mixture (k = d = 1): data ``U Z`` and the error along U.  ``None``:
+        data ``X_0 = 0`` and the error along a data-free direction.
+    exact_chains : dict, optional
+        Cache of exact-score grid densities, shared by the runs of one check (a plain local
+        dict; the caller owns it, nothing is global).  Its keys hold ``id(design)``, so the
+        designs must stay alive while the cache is used.
+    max_num_points : int, optional
+        Refinement cap of the grid (cells), ``≥ 64``; a point that reaches it keeps its larger
+        tolerance (the claims then call it unresolved).
 
     Returns
     -------
@@ -194,22 +326,37 @@ def perturbed_run(design: CoefficientDesign, *, amplitude: float,
         raise InvalidParameterError(
             f"`design` must be a CoefficientDesign (got {type(design).__name__})")
     sched: Schedule = design.schedule
-    direction = unit_direction([0.0, 1.0])  # v ⟂ U = e_1; d-independent by isotropy
-    target = point_mass_target(2)
+    if data is None:
+        direction = unit_direction([0.0, 1.0])  # v ⟂ U = e_1; d-independent by isotropy
+        target = point_mass_target(2)
+    else:
+        if not (isinstance(data, SubspaceGaussianMixture) and data.ambient_dim == 1):
+            raise InvalidParameterError(
+                "`data` must be a one-dimensional SubspaceGaussianMixture (k = d = 1)")
+        direction = unit_direction([1.0, 0.0])  # v = U = e_1, the data direction
+        target = SubspaceGaussianMixture.create(data.weights, data.means, data.covariances,
+                                                ambient_dim=2)
     orth = orthogonal_variance(design)
-    baseline = _offset_block_tv(design, 0.0, orth.final_variance)
     pert: ConstantOffset | SinePerturbation
     if frequency is None:
         pert = ConstantOffset(direction=direction, amplitude=amplitude)
-        block = _offset_block_tv(design, pert.amplitude, orth.final_variance)
     else:
         pert = SinePerturbation(direction=direction, amplitude=amplitude, frequency=frequency)
-        block = _sine_block_tv(design, pert)
-    delta = Estimate(value=block.value - baseline.value, stderr=block.stderr + baseline.stderr,
-                     method=f"{block.method} minus the exact-score value", error_kind=(
-                         ErrorKind.EXACT if block.error_kind is ErrorKind.EXACT
-                         and baseline.error_kind is ErrorKind.EXACT else ErrorKind.TOLERANCE))
-    kl_bound = None if design.is_deterministic else _ddpm_bound(design, pert)
-    return PerturbedRun(tv_block=block, tv_block_exact_score=baseline, delta_tv=delta,
+    if data is None and frequency is None:
+        mean = _offset_mean(design, pert.amplitude)
+        q1, v1 = float(sched.one_minus_alpha_bar[0]), orth.final_variance
+        baseline = tv_gaussian_1d(0.0, q1, 0.0, v1)
+        block = tv_gaussian_1d(0.0, q1, mean, v1)
+        effect = Estimate(value=math.erf(abs(mean) / (2.0 * math.sqrt(2.0 * v1))), stderr=0.0,
+                          method="exact: two Gaussians of equal variance, erf(|Δm|/(2√2 σ))")
+    else:
+        law = _gaussian_block(sched) if data is None else _mixture_block(data, sched)
+        law_key = None if data is None else id(data)
+        effect, block, baseline = _paired_grid_tv(design, law, pert, exact_chains, law_key,
+                                                  check_int("max_num_points", max_num_points,
+                                                            minimum=64))
+    kl_bound = None if design.is_deterministic else _ddpm_bound(design, pert, data is None)
+    return PerturbedRun(tv_block=block, tv_block_exact_score=baseline, effect_tv=effect,
                         measures=score_error_measures(pert, target, sched),
-                        orthogonal_relative_error=orth.relative_error, ddpm_kl_bound=kl_bound)
+                        orthogonal_relative_error=orth.relative_error, ddpm_kl_bound=kl_bound,
+                        amplitude=pert.amplitude, frequency=frequency)

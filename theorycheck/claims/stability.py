@@ -3,24 +3,34 @@
 The seed talk's Theorem 1 (Li, Wei, Chi & Chen, arXiv:2408.02320) bounds DDIM by
 ``TV(p_{X_1}, p_{Y_1}) ≲ d/T + sqrt(d) ε_score + d ε_Jacobi`` (up to logs) and states that the
 ℓ2 error alone "is sufficient for DDPM but insufficient for DDIM (counterexamples exist)".
-Measurements are exact (closed-form Gaussian TV, k = 1 grid quadrature) on the point-mass
-target of :mod:`theorycheck.claims._stability_experiments`, with controlled errors of
-:mod:`theorycheck.score_errors` along one data-free direction; schedule two-phase
-(c0, c1) = (1, 3), seed index convention (c0 = 1 keeps the final width ``sqrt(1-ᾱ_1) = T^{-1/2}``
-resolvable by the uniform grid; c1 = 3 ≥ 2 c0 keeps ``ᾱ_T ≈ T^{-2}`` small, THEORY §2).
+The measured quantity is the score error's own effect on the output,
+``TV_e = TV(p_{Y_1}^{s*}, p_{Y_1}^{s*+e})`` (by the triangle inequality what the ε-terms bound;
+see :mod:`theorycheck.claims._stability_experiments` for why not a difference of TVs), plus the
+theorem's ``TV(p_{X_1}, p_{Y_1})`` in R^d through exact product bounds.  Errors are the
+controlled perturbations of :mod:`theorycheck.score_errors` along a data-free direction (data
+``X_0 = 0``; exact Gaussian closed forms for offsets, k = 1 grid quadrature for sines) or along
+the data direction of a two-component mixture (grid quadrature).  Schedule two-phase
+(c0, c1) = (1, 3), T = 100 (quick) / 200 (full), seed index convention: c0 = 1 keeps the final width
+``sqrt(1-ᾱ_1) = T^{-1/2}`` of data-free coordinates resolvable by a uniform grid; c1 = 3 ≥ 2 c0
+keeps ``ᾱ_T ≈ T^{-2}`` small (THEORY §2).
 
-* **STAB-DDIM** — (a) with ``ε_Jacobi = 0`` (constant offsets), ``ΔTV`` grows linearly in
-  ``ε_score`` (log-log slope 1 ± 0.1); (b) at fixed ``ε_score`` and growing ω, ``ΔTV`` grows at
-  most linearly in ``ε_Jacobi`` (slope ≤ 1.1); (c) the full-d TV (upper product bound) grows
-  with d no faster than ``sqrt(d)`` at fixed errors (slope ≤ 0.5).  Control: (a) run on a rough
-  family with ``a·ω`` fixed (ε_score → 0 while ε_Jacobi stays): ΔTV no longer follows ε_score.
-* **STAB-ROUGH** — at fixed ``ε_score``, growing ω makes DDIM's ΔTV grow (slope in ω with CI
-  above 0.25), while DDPM-posterior's TV stays under its exact, d-free ℓ2 bound
-  ``TV_exact + sqrt(KL_path/2)`` at every ω.  Control: amplitudes chosen to keep ``ε_Jacobi``
-  fixed instead: DDIM then does not break, and the check must say so.
-* **STAB-DDPM** — DDPM-posterior: ΔTV is linear in ``ε_score`` (slope 1 ± 0.1), below the ℓ2
-  bound, and the full-d TV is flat in d (slope ≤ 0.1: no sqrt(d)).  Control: DDPM-β
-  (non-adaptive), whose sqrt(d) growth the check must flag.
+* **STAB-DDIM** — (a) with ``ε_Jacobi = 0`` (constant offsets, data-free and along the data)
+  ``TV_e`` grows linearly in ``ε_score`` (log-log slope 1 ± 0.1); (b) at fixed ``ε_score`` and
+  growing ω, ``TV_e`` grows at most linearly in ``ε_Jacobi`` (slope ≤ 1.1); (c) the full-d TV
+  (upper product bound) grows with d no faster than ``sqrt(d)`` (score) / ``d`` (Jacobi) at
+  fixed errors.  Control: (a) on rough families with ``a·ω`` fixed (ε_score → 0 while
+  ε_Jacobi stays): ``TV_e`` no longer follows ``ε_score``.
+* **STAB-ROUGH** — at fixed ``ε_score``, growing ω makes DDIM's ``TV_e`` grow (slope in ω with
+  2σ above 0.25, end to end), while DDPM-posterior's ``TV_e`` stays below its exact, d-free ℓ2 bound
+  ``sqrt(KL_path/2)`` at every ω.  Control: amplitudes that keep ``ε_Jacobi`` fixed instead:
+  DDIM does not break, and the check must say so.
+* **STAB-DDPM** — DDPM-posterior: ``TV_e`` is linear in ``ε_score`` (slope 1 ± 0.1) and below
+  the ℓ2 bound for smooth and rough errors, and the full-d TV is flat in d (slope ≤ 0.1).
+  Control: DDPM-β (non-adaptive), whose sqrt(d) growth the check must flag.
+
+Measured slopes of ``TV_e`` in d are 0 here because the error acts along one direction
+(ε_score, ε_Jacobi are then d-free): Theorem 1's ``sqrt(d)``, ``d`` are worst-case factors that
+these errors do not reach, so (c) tests the bound one-sided and cannot show it tight.
 
 References
 ----------
@@ -30,7 +40,8 @@ References
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import functools
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from theorycheck.claims._stability_experiments import (
@@ -48,23 +59,29 @@ from theorycheck.claims.types import (
     Variant,
 )
 from theorycheck.designs import CoefficientDesign, make_design
-from theorycheck.fitting import LineFit, fit_slope, judge_slope
+from theorycheck.divergences.grid import GridDensity
+from theorycheck.fitting import LineFit, fit_slope, judge_slope, pairwise_slopes
 from theorycheck.results import Estimate, Verdict
 from theorycheck.schedules import Schedule, two_phase
 from theorycheck.score_errors import sine_amplitude_for_eps_score, unit_direction
+from theorycheck.targets import SubspaceGaussianMixture
 
 __all__ = ["register"]
 
-_NUM_STEPS = 200
+#: T per profile: the quick profile halves the cost (every grid step costs the same).
+_NUM_STEPS = {"quick": 100, "full": 200}
 _C0, _C1 = 1.0, 3.0
 #: ε_score of the rough family (small: the linear regime of TV).
 _EPS_SCORE = 0.01
 #: a·ω of the ε_Jacobi-fixed families (controls): ε_Jacobi ≈ (2/π)·0.16 ≈ 0.1.
 _A_OMEGA = 0.16
-#: ΔTV counts as resolved when its tolerance is below 1 % of it.
+#: Refinement cap of the k = 1 grids per profile (cells).
+_MAX_GRID = {"quick": 2**14, "full": 2**16}
+#: TV_e counts as resolved when its tolerance is below 1 % of it.
 _RESOLVED_REL = 0.01
 _SLOPE_TOL = 0.1
-#: "Breaks": ΔTV(ω) increases with a slope whose CI stays above this (→ 1 when ε_J dominates).
+#: "Breaks": TV_e grows from ω_min to ω_max with an end-to-end log-log slope at least this
+#: (→ 1 when ε_Jacobi dominates; 0.25 = a factor 2 over ω = 1 → 16), 2σ clear of it.
 _BREAK_SLOPE = 0.25
 
 _SOURCE = Source(paper="Li, Wei, Chi & Chen (seed talk Thm 1)", arxiv="2408.02320",
@@ -72,37 +89,61 @@ _SOURCE = Source(paper="Li, Wei, Chi & Chen (seed talk Thm 1)", arxiv="2408.0232
                  seed_file="001_eb8c0ca338f9e410.txt")
 
 _GRIDS: dict[str, dict[str, tuple[float, ...]]] = {
-    "quick": {"offsets": (1e-3, 3e-3, 1e-2), "omegas": (1.0, 4.0, 16.0),
-              "control_amplitudes": (0.04, 0.02, 0.01), "dims": (10.0, 1e3, 1e5),
+    "quick": {"offsets": (1e-3, 3e-3, 1e-2), "data_offsets": (1e-3, 3e-3, 1e-2),
+              "omegas": (1.0, 4.0, 16.0), "data_omegas": (),
+              "control_amplitudes": (0.08, 0.04, 0.02), "dims": (10.0, 1e3, 1e5),
               "ddpm_dims": (3.0, 10.0, 30.0, 100.0)},
-    "full": {"offsets": (1e-4, 3e-4, 1e-3, 3e-3, 1e-2, 3e-2), "omegas": (1.0, 2.0, 4.0, 8.0, 16.0),
+    "full": {"offsets": (1e-4, 3e-4, 1e-3, 3e-3, 1e-2, 3e-2),
+             "data_offsets": (1e-4, 1e-3, 3e-3, 1e-2, 3e-2),
+             "omegas": (1.0, 2.0, 4.0, 8.0, 16.0), "data_omegas": (1.0, 4.0, 16.0),
              "control_amplitudes": (0.04, 0.02, 0.01), "dims": (10.0, 1e2, 1e3, 1e4, 1e5, 1e6),
              "ddpm_dims": (2.0, 5.0, 10.0, 30.0, 100.0, 300.0)},
 }
 
+#: Data along U: the two-component mixture of the README example (weights 0.3/0.7, means
+#: -1.5/1, variances 0.09/0.25) — non-Gaussian, with a score that is far from linear.
+_DATA_WEIGHTS, _DATA_MEANS, _DATA_VARIANCES = (0.3, 0.7), (-1.5, 1.0), (0.09, 0.25)
 
-def _schedule() -> Schedule:
-    return two_phase(_NUM_STEPS, c0=_C0, c1=_C1)
+
+def _data() -> SubspaceGaussianMixture:
+    return SubspaceGaussianMixture.create(list(_DATA_WEIGHTS), [[m] for m in _DATA_MEANS],
+                                          [[[v]] for v in _DATA_VARIANCES])
 
 
-def _sine_amplitude(schedule: Schedule, omega: float) -> float:
-    return sine_amplitude_for_eps_score(_EPS_SCORE, omega, unit_direction([0.0, 1.0]),
-                                        point_mass_target(2), schedule)
+def _schedule(profile: str) -> Schedule:
+    return two_phase(_NUM_STEPS[profile], c0=_C0, c1=_C1)
+
+
+def _sine_amplitude(schedule: Schedule, omega: float, data: SubspaceGaussianMixture | None
+                    ) -> float:
+    """``a`` giving ``ε_score = _EPS_SCORE`` (exact) along the data-free or the data direction."""
+    if data is None:
+        return sine_amplitude_for_eps_score(_EPS_SCORE, omega, unit_direction([0.0, 1.0]),
+                                            point_mass_target(2), schedule)
+    target = SubspaceGaussianMixture.create(data.weights, data.means, data.covariances,
+                                            ambient_dim=2)
+    return sine_amplitude_for_eps_score(_EPS_SCORE, omega, unit_direction([1.0, 0.0]), target,
+                                        schedule)
 
 
 def _point(run: PerturbedRun, params: dict[str, Any]) -> MeasuredPoint:
-    est: dict[str, Estimate] = {"delta_tv": run.delta_tv, "tv_block": run.tv_block,
+    est: dict[str, Estimate] = {"effect_tv": run.effect_tv, "tv_block": run.tv_block,
                                 "eps_score": run.measures.eps_score,
                                 "eps_jacobi": run.measures.eps_jacobi}
     if run.ddpm_kl_bound is not None:
-        est["l2_bound"] = Estimate(value=run.tv_block_exact_score.value + run.ddpm_kl_bound,
-                                   stderr=run.tv_block_exact_score.stderr,
-                                   method="exact-score TV + sqrt(KL_path/2) (Pinsker, chain rule)")
-    return MeasuredPoint(params=params, estimates=est)
+        est["l2_bound"] = Estimate(value=run.ddpm_kl_bound, stderr=0.0,
+                                   method="sqrt(KL_path/2) (Pinsker, KL chain rule)")
+    # amplitude and ω make every point's params unique (compare.py keys points by params).
+    # ε values are repeated in params because the report's plots take x from params.
+    return MeasuredPoint(params={**params, "amplitude": float(f"{run.amplitude:.12g}"),
+                                 "omega": run.frequency,
+                                 "eps_score": float(f"{run.measures.eps_score.value:.12g}"),
+                                 "eps_jacobi": float(f"{run.measures.eps_jacobi.value:.12g}")},
+                         estimates=est)
 
 
 def _resolved(run: PerturbedRun) -> bool:
-    return run.delta_tv.value > 0 and run.delta_tv.stderr <= _RESOLVED_REL * run.delta_tv.value
+    return run.effect_tv.value > 0 and run.effect_tv.stderr <= _RESOLVED_REL * run.effect_tv.value
 
 
 def _fit(name: str, x: Sequence[float], runs: Sequence[PerturbedRun], *, predicted: float,
@@ -111,8 +152,8 @@ def _fit(name: str, x: Sequence[float], runs: Sequence[PerturbedRun], *, predict
     if len(ok) < 2:
         parts.append(f"{name}: fewer than 2 resolved points")
         return Verdict.INCONCLUSIVE
-    fit = fit_slope([p[0] for p in ok], [p[1].delta_tv.value for p in ok],
-                    [p[1].delta_tv.stderr for p in ok], min_points=2).raw
+    fit = fit_slope([p[0] for p in ok], [p[1].effect_tv.value for p in ok],
+                    [p[1].effect_tv.stderr for p in ok], min_points=2).raw
     verdict = judge_slope(fit, predicted=predicted, kind=kind,  # type: ignore[arg-type]
                           tolerance=tol, max_ci_width=1.0)
     fits[name] = fit.to_dict()
@@ -153,100 +194,162 @@ def _d_slope(name: str, run: PerturbedRun, dims: Sequence[float], *, predicted: 
     return verdict
 
 
+def _runner(profile: str) -> Callable[..., PerturbedRun]:
+    """:func:`perturbed_run` with this check's own exact-chain cache and the profile's grid cap.
+
+    The cache is a fresh local dict per call: shared by the runs of one check, never global.
+    """
+    cache: dict[tuple[Any, ...], GridDensity] = {}
+    return functools.partial(perturbed_run, exact_chains=cache,
+                             max_num_points=_MAX_GRID[profile])
+
+
+def _eps_fit(name: str, runs: Sequence[PerturbedRun], fits: dict[str, Any],
+             parts: list[str]) -> Verdict:
+    return _fit(name, [r.measures.eps_score.value for r in runs], runs, predicted=1.0,
+                kind="two_sided", tol=_SLOPE_TOL, fits=fits, parts=parts)
+
+
 def _check_ddim(ctx: CheckContext) -> CheckOutcome:
-    grid, sched = _GRIDS[ctx.profile], _schedule()
+    grid, sched, data = _GRIDS[ctx.profile], _schedule(ctx.profile), _data()
     ddim = make_design("ddim", sched)
+    run = _runner(ctx.profile)
     points: list[MeasuredPoint] = []
     fits: dict[str, Any] = {}
     parts: list[str] = []
     verdicts = []
+    families: list[tuple[str, SubspaceGaussianMixture | None, list[PerturbedRun]]] = []
     if ctx.variant is Variant.CLAIM:
-        runs = [perturbed_run(ddim, amplitude=a) for a in grid["offsets"]]
-        label = "offset (ε_Jacobi = 0)"
+        families.append(("offset, data-free (ε_Jacobi = 0)", None,
+                         [run(ddim, amplitude=a) for a in grid["offsets"]]))
+        families.append(("offset along the data (ε_Jacobi = 0)", data,
+                         [run(ddim, amplitude=a, data=data) for a in grid["data_offsets"]]))
     else:
-        runs = [perturbed_run(ddim, amplitude=a, frequency=_A_OMEGA / a)
-                for a in grid["control_amplitudes"]]
-        label = f"rough sine, a·ω = {_A_OMEGA:g} (control)"
-    points += [_point(r, {"family": label, "design": "ddim", "role": "eps_score"}) for r in runs]
-    verdicts.append(_fit("delta_tv_vs_eps_score", [r.measures.eps_score.value for r in runs],
-                         runs, predicted=1.0, kind="two_sided", tol=_SLOPE_TOL, fits=fits,
-                         parts=parts))
-    sines = [perturbed_run(ddim, amplitude=_sine_amplitude(sched, w), frequency=w)
+        for where, dat in (("data-free", None), ("along the data", data)):
+            families.append((f"control: sine {where}, a·ω = {_A_OMEGA:g}", dat,
+                             [run(ddim, amplitude=a, frequency=_A_OMEGA / a, data=dat)
+                              for a in grid["control_amplitudes"]]))
+    for i, (label, _, runs) in enumerate(families):
+        points += [_point(r, {"family": label, "design": "ddim", "role": "eps_score"})
+                   for r in runs]
+        verdicts.append(_eps_fit(f"effect_tv_vs_eps_score_{'data' if i else 'free'}", runs,
+                                 fits, parts))
+    notes = [_NOTE]
+    if ctx.variant is Variant.CONTROL:
+        # The control's wrong setting is part (a); (b) and (c) would repeat the claim's runs.
+        notes.append("Control: part (a) only (ε_score slope on the rough families).")
+        return CheckOutcome(verdict=_combine(verdicts), summary="; ".join(parts),
+                            measured=parts[0].split(": ", 1)[1], points=tuple(points),
+                            fits=fits, details={"notes": notes, "plots": _PLOTS_DDIM})
+    sines = [run(ddim, amplitude=_sine_amplitude(sched, w, None), frequency=w)
              for w in grid["omegas"]]
-    points += [_point(r, {"family": f"sine, ε_score = {_EPS_SCORE:g}", "design": "ddim",
-                          "omega": w, "role": "eps_jacobi"})
-               for r, w in zip(sines, grid["omegas"], strict=True)]
-    verdicts.append(_fit("delta_tv_vs_eps_jacobi", [r.measures.eps_jacobi.value for r in sines],
+    points += [_point(r, {"family": f"sine, data-free, ε_score = {_EPS_SCORE:g}",
+                          "design": "ddim", "role": "eps_jacobi"}) for r in sines]
+    verdicts.append(_fit("effect_tv_vs_eps_jacobi", [r.measures.eps_jacobi.value for r in sines],
                          sines, predicted=1.0, kind="upper", tol=_SLOPE_TOL, fits=fits,
                          parts=parts))
-    verdicts.append(_d_slope("tv_vs_d_score", runs[-1], grid["dims"], predicted=0.5, fits=fits,
-                             parts=parts, points=points, label=label))
+    verdicts.append(_d_slope("tv_vs_d_score", families[0][2][-1], grid["dims"], predicted=0.5,
+                             fits=fits, parts=parts, points=points, label=families[0][0]))
     verdicts.append(_d_slope("tv_vs_d_jacobi", sines[-1], grid["dims"], predicted=1.0,
                              fits=fits, parts=parts, points=points, label="sine"))
-    verdict = _combine(verdicts)
-    return CheckOutcome(verdict=verdict, summary="; ".join(parts),
+    return CheckOutcome(verdict=_combine(verdicts), summary="; ".join(parts),
                         measured=parts[0].split(": ", 1)[1], points=tuple(points), fits=fits,
-                        details={"notes": [_NOTE], "plots": _PLOTS_DDIM})
+                        details={"notes": notes, "plots": _PLOTS_DDIM})
+
+
+def _rough_family(design: CoefficientDesign, sched: Schedule, omegas: Sequence[float],
+                  data: SubspaceGaussianMixture | None, control: bool,
+                  run: Callable[..., PerturbedRun]) -> list[PerturbedRun]:
+    amps = ([_A_OMEGA / w for w in omegas] if control
+            else [_sine_amplitude(sched, w, data) for w in omegas])
+    return [run(design, amplitude=a, frequency=w, data=data)
+            for a, w in zip(amps, omegas, strict=True)]
+
+
+def _breaks(name: str, omegas: Sequence[float], runs: Sequence[PerturbedRun],
+            fits: dict[str, Any], parts: list[str]) -> Verdict:
+    """DDIM "breaks": the end-to-end log-log slope of TV_e in ω is ≥ _BREAK_SLOPE.
+
+    ``TV_e(ω)`` is not a power law (the ε_score part fades as the ε_Jacobi part grows), so the
+    end-to-end slope ``log(TV_e(ω_max)/TV_e(ω_min)) / log(ω_max/ω_min)`` is judged, with its
+    propagated error (z = 2); the consecutive slopes are reported.
+    """
+    if len(runs) < 2 or not all(_resolved(r) for r in (runs[0], runs[-1])):
+        parts.append(f"{name}: end points not resolved")
+        return Verdict.INCONCLUSIVE
+    ends = pairwise_slopes([omegas[0], omegas[-1]], [runs[0].effect_tv.value,
+                                                     runs[-1].effect_tv.value],
+                           [runs[0].effect_tv.stderr, runs[-1].effect_tv.stderr])[0]
+    slope, err = float(ends[0]), float(ends[1])
+    local = pairwise_slopes(omegas, [r.effect_tv.value for r in runs],
+                            [r.effect_tv.stderr for r in runs])
+    fits[name] = {"end_to_end_slope": slope, "stderr": err, "threshold": _BREAK_SLOPE,
+                  "consecutive_slopes": [float(v) for v in local[:, 0]]}
+    verdict = (Verdict.PASS if slope - 2 * err >= _BREAK_SLOPE else
+               Verdict.FAIL if slope + 2 * err < _BREAK_SLOPE else Verdict.INCONCLUSIVE)
+    parts.append(f"{name}: end-to-end slope {slope:.3f} ± {err:.1g} (consecutive "
+                 f"{', '.join(f'{v:.2f}' for v in local[:, 0])}; breaks if ≥ {_BREAK_SLOPE:g}) "
+                 f"→ {verdict.value}")
+    return verdict
+
+
+def _above_l2_bound(runs: Sequence[PerturbedRun]) -> int:
+    """Points whose TV_e exceeds the ℓ2 bound sqrt(KL_path/2) by more than its tolerance."""
+    return sum(1 for r in runs if r.ddpm_kl_bound is not None
+               and r.effect_tv.value - r.effect_tv.stderr > r.ddpm_kl_bound)
 
 
 def _check_rough(ctx: CheckContext) -> CheckOutcome:
-    grid, sched = _GRIDS[ctx.profile], _schedule()
-    designs: dict[str, CoefficientDesign] = {"ddim": make_design("ddim", sched),
-                                             "ddpm_posterior": make_design("ddpm_posterior",
-                                                                           sched)}
-    omegas = grid["omegas"]
-    if ctx.variant is Variant.CLAIM:
-        amps = [_sine_amplitude(sched, w) for w in omegas]
-        label = f"ε_score = {_EPS_SCORE:g}"
-    else:
-        amps = [_A_OMEGA / w for w in omegas]
-        label = f"a·ω = {_A_OMEGA:g} (ε_Jacobi fixed, control)"
+    grid, sched, data = _GRIDS[ctx.profile], _schedule(ctx.profile), _data()
+    control = ctx.variant is Variant.CONTROL
+    ddim, post = make_design("ddim", sched), make_design("ddpm_posterior", sched)
+    run = _runner(ctx.profile)
+    label = (f"a·ω = {_A_OMEGA:g} (ε_Jacobi fixed, control)" if control
+             else f"ε_score = {_EPS_SCORE:g}")
     points: list[MeasuredPoint] = []
     fits: dict[str, Any] = {}
     parts: list[str] = []
-    runs = {name: [perturbed_run(des, amplitude=a, frequency=w)
-                   for a, w in zip(amps, omegas, strict=True)] for name, des in designs.items()}
-    for name, rs in runs.items():
-        points += [_point(r, {"family": label, "design": name, "omega": w, "role": "rough"})
-                   for r, w in zip(rs, omegas, strict=True)]
-    v_ddim = _fit("ddim_delta_tv_vs_omega", omegas, runs["ddim"], predicted=_BREAK_SLOPE,
-                  kind="lower", tol=0.0, fits=fits, parts=parts)
-    above = [(w, r.tv_block.value, r.tv_block_exact_score.value + (r.ddpm_kl_bound or 0.0))
-             for w, r in zip(omegas, runs["ddpm_posterior"], strict=True)
-             if r.tv_block.value - r.tv_block.stderr > r.tv_block_exact_score.value
-             + (r.ddpm_kl_bound or 0.0)]
-    v_ddpm = Verdict.FAIL if above else Verdict.PASS
-    worst = max(r.tv_block.value for r in runs["ddpm_posterior"])
-    parts.append(f"DDPM-posterior: max TV {worst:.3g} over ω; above its ℓ2 bound at "
-                 f"{len(above)} point(s) → {v_ddpm.value}")
-    best_ddim = max(r.tv_block.value for r in runs["ddim"])
-    parts.append(f"DDIM max TV {best_ddim:.3g} vs DDPM {worst:.3g} at the same ε_score")
-    return CheckOutcome(verdict=_combine([v_ddim, v_ddpm]), summary="; ".join(parts),
+    verdicts = []
+    cases: list[tuple[str, SubspaceGaussianMixture | None, tuple[float, ...]]] = [
+        ("free", None, grid["omegas"])]
+    if grid["data_omegas"]:
+        cases.append(("data", data, grid["data_omegas"]))
+    for where, dat, omegas in cases:
+        runs = {"ddim": _rough_family(ddim, sched, omegas, dat, control, run),
+                "ddpm_posterior": _rough_family(post, sched, omegas, dat, control, run)}
+        for name, rs in runs.items():
+            points += [_point(r, {"family": f"{label}, {where}", "design": name,
+                                  "role": "rough"}) for r in rs]
+        verdicts.append(_breaks(f"ddim_effect_tv_vs_omega_{where}", omegas, runs["ddim"],
+                                fits, parts))
+        above = _above_l2_bound(runs["ddpm_posterior"])
+        verdicts.append(Verdict.FAIL if above else Verdict.PASS)
+        ddpm_max = max(r.effect_tv.value for r in runs["ddpm_posterior"])
+        ddim_max = max(r.effect_tv.value for r in runs["ddim"])
+        parts.append(f"{where}: DDPM-posterior max TV_e {ddpm_max:.3g} (above its ℓ2 bound at "
+                     f"{above} point(s)) vs DDIM max TV_e {ddim_max:.3g}")
+    return CheckOutcome(verdict=_combine(verdicts), summary="; ".join(parts),
                         measured=parts[0].split(": ", 1)[1], points=tuple(points), fits=fits,
                         details={"notes": [_NOTE], "plots": _PLOTS_ROUGH})
 
 
 def _check_ddpm(ctx: CheckContext) -> CheckOutcome:
-    grid, sched = _GRIDS[ctx.profile], _schedule()
+    grid, sched = _GRIDS[ctx.profile], _schedule(ctx.profile)
     name = "ddpm_posterior" if ctx.variant is Variant.CLAIM else "ddpm_beta"
     design = make_design(name, sched)
     points: list[MeasuredPoint] = []
     fits: dict[str, Any] = {}
     parts: list[str] = []
     runs = [perturbed_run(design, amplitude=a) for a in grid["offsets"]]
-    sines = [perturbed_run(design, amplitude=_sine_amplitude(sched, w), frequency=w)
-             for w in grid["omegas"]]
+    sines = _rough_family(design, sched, grid["omegas"], None, False, _runner(ctx.profile))
     points += [_point(r, {"family": "offset", "design": name, "role": "eps_score"})
                for r in runs]
     points += [_point(r, {"family": f"sine, ε_score = {_EPS_SCORE:g}", "design": name,
-                          "omega": w, "role": "rough"})
-               for r, w in zip(sines, grid["omegas"], strict=True)]
-    verdicts = [_fit("delta_tv_vs_eps_score", [r.measures.eps_score.value for r in runs], runs,
-                     predicted=1.0, kind="two_sided", tol=_SLOPE_TOL, fits=fits, parts=parts)]
-    above = sum(1 for r in runs + sines if r.tv_block.value - r.tv_block.stderr
-                > r.tv_block_exact_score.value + (r.ddpm_kl_bound or 0.0))
+                          "role": "rough"}) for r in sines]
+    verdicts = [_eps_fit("effect_tv_vs_eps_score", runs, fits, parts)]
+    above = _above_l2_bound(runs + sines)
     verdicts.append(Verdict.FAIL if above else Verdict.PASS)
-    parts.append(f"TV above the ℓ2 (Pinsker path-KL) bound at {above} of {len(runs + sines)} "
+    parts.append(f"TV_e above the ℓ2 bound sqrt(KL_path/2) at {above} of {len(runs + sines)} "
                  "points")
     # d kept below DDPM-β's saturation (TV_rest → 1 near d ~ 1e3) so that the control can show
     # its sqrt(d) growth; DDPM-posterior's orthogonal error is ~1e-13, flat at any d.
@@ -257,23 +360,27 @@ def _check_ddpm(ctx: CheckContext) -> CheckOutcome:
                         details={"notes": [_NOTE], "plots": _PLOTS_DDPM})
 
 
-_NOTE = (f"Target: X_0 = 0 in R^d (p_Xt = N(0, (1-ᾱ_t) I)); score error along one data-free "
-         f"unit vector; two-phase ({_C0:g}, {_C1:g}), T = {_NUM_STEPS}, seed index convention.  "
-         "ΔTV = TV of the perturbed coordinate minus its exact-score value: offsets exact "
-         "(Gaussian recursion + closed-form TV), sines by k = 1 grid quadrature (tolerance = "
-         "two resolutions).  Full-d TV: product bounds max(TV_v, TV_rest) ≤ TV ≤ TV_v + TV_rest, "
-         "TV_rest exact.  ε_score, ε_Jacobi exact (closed form / Fourier series with tail bound), "
-         "averaged over t = 1..T as in the seed talk.  Only resolved points (tolerance ≤ 1 % of "
-         "ΔTV) enter slopes; fewer than 2 gives INCONCLUSIVE.")
+_NOTE = (f"TV_e = TV(p_Y1 with exact score, p_Y1 with the perturbed score).  Data-free "
+         f"direction: data X_0 = 0 (p_Xt = N(0, (1-ᾱ_t) I)); data direction: the mixture "
+         f"{_DATA_WEIGHTS}, means {_DATA_MEANS}, variances {_DATA_VARIANCES} on a line.  "
+         f"Two-phase ({_C0:g}, {_C1:g}), T = 100 (quick) / 200 (full), seed index convention.  Offsets on "
+         "data-free coordinates exact (Gaussian recursion, erf); everything else k = 1 grid "
+         "quadrature with both chains on one grid (tolerance = two resolutions).  Full-d TV "
+         "(the theorem's quantity, against p_X1): product bounds max(TV_v, TV_rest) ≤ TV ≤ "
+         "TV_v + TV_rest with TV_rest exact.  ε_score, ε_Jacobi exact (closed form / Fourier "
+         "series with tail bound), averaged over t = 1..T as in the seed talk.  Only resolved "
+         "points (tolerance ≤ 1 % of TV_e) enter slopes; fewer than 2 gives INCONCLUSIVE.  "
+         "The DDPM ℓ2 bound sqrt(KL_path/2) is exact for offsets and data-free sines and uses "
+         "sin² ≤ 1 along the data.")
 
 _PLOTS_DDIM = [
-    {"name": "ddim-eps-score", "title": "DDIM: ΔTV against ε_score",
-     "x": "eps_score", "y": "delta_tv", "series": "family", "xlabel": "ε_score",
-     "ylabel": "ΔTV", "logx": True, "logy": True,
+    {"name": "ddim-eps-score", "title": "DDIM: TV_e against ε_score",
+     "x": "eps_score", "y": "effect_tv", "series": "family", "xlabel": "ε_score",
+     "ylabel": "TV(Y_1 exact score, Y_1 perturbed)", "logx": True, "logy": True,
      "reference": {"slope": 1.0, "label": "slope 1 (Theorem 1)"}},
-    {"name": "ddim-eps-jacobi", "title": "DDIM: ΔTV against ε_Jacobi at fixed ε_score",
-     "x": "eps_jacobi", "y": "delta_tv", "series": "family", "xlabel": "ε_Jacobi",
-     "ylabel": "ΔTV", "logx": True, "logy": True,
+    {"name": "ddim-eps-jacobi", "title": "DDIM: TV_e against ε_Jacobi at fixed ε_score",
+     "x": "eps_jacobi", "y": "effect_tv", "series": "family", "xlabel": "ε_Jacobi",
+     "ylabel": "TV(Y_1 exact score, Y_1 perturbed)", "logx": True, "logy": True,
      "reference": {"slope": 1.0, "label": "slope 1 (Theorem 1)"}},
 ]
 _PLOTS_ROUGH = [
@@ -282,17 +389,19 @@ _PLOTS_ROUGH = [
      "logx": True, "logy": True},
 ]
 _PLOTS_DDPM = [
-    {"name": "ddpm-eps-score", "title": "DDPM: ΔTV against ε_score",
-     "x": "eps_score", "y": "delta_tv", "series": "design", "xlabel": "ε_score",
-     "ylabel": "ΔTV", "logx": True, "logy": True,
+    {"name": "ddpm-eps-score", "title": "DDPM: TV_e against ε_score",
+     "x": "eps_score", "y": "effect_tv", "series": "design", "xlabel": "ε_score",
+     "ylabel": "TV(Y_1 exact score, Y_1 perturbed)", "logx": True, "logy": True,
      "reference": {"slope": 1.0, "label": "slope 1"}},
 ]
 
 
 def _grid_text(profile: str) -> str:
     g = _GRIDS[profile]
-    return (f"two-phase({_C0:g},{_C1:g}) T={_NUM_STEPS}; offsets a ∈ {g['offsets']}; "
-            f"sines ω ∈ {g['omegas']} at ε_score = {_EPS_SCORE:g}; d ∈ {g['dims']} "
+    return (f"two-phase({_C0:g},{_C1:g}) T={_NUM_STEPS[profile]}; offsets a ∈ {g['offsets']}; "
+            f"data-direction offsets a ∈ {g['data_offsets']}; sines ω ∈ {g['omegas']} "
+            f"(data direction, STAB-ROUGH: {g['data_omegas'] or 'none'}) at ε_score = "
+            f"{_EPS_SCORE:g}; d ∈ {g['dims']} "
             f"(DDIM), {g['ddpm_dims']} (DDPM)")
 
 
@@ -307,8 +416,9 @@ def register(registry: Any) -> None:
                    "in the ambient dimension."),
         latex=(r"\mathrm{TV}(p_{X_1},p_{Y_1}) \lesssim \tfrac dT + \sqrt d\,"
                r"\varepsilon_{\mathrm{score}} + d\,\varepsilon_{\mathrm{Jacobi}}"),
-        quantity=("ΔTV of the perturbed coordinate (exact: Gaussian closed form / k = 1 grid) "
-                  "against exact ε_score, ε_Jacobi; full-d TV product bounds against d"),
+        quantity=("TV(p_Y1 exact score, p_Y1 perturbed) (exact: Gaussian closed form / k = 1 "
+                  "grid) against exact ε_score, ε_Jacobi; full-d TV(p_X1, p_Y1) product bounds "
+                  "against d"),
         prediction=Prediction(kind="two_sided", value=1.0, tolerance=_SLOPE_TOL,
                               rationale="TV ∝ error measures (seed talk: 'stability')",
                               description="slope in ε_score 1 ± 0.1; slope in ε_Jacobi ≤ 1.1; "
@@ -321,11 +431,11 @@ def register(registry: Any) -> None:
         id="STAB-ROUGH", title="An ℓ2-small rough score error breaks DDIM, not DDPM",
         source=_SOURCE,
         statement=("At fixed ε_score, growing the frequency ω of a·sin(ω⟨v,x⟩)v makes DDIM's TV "
-                   "grow, while DDPM-posterior stays below its exact ℓ2 (path-KL) bound."),
+                   "grow, while DDPM-posterior's stays below its exact ℓ2 (path-KL) bound."),
         latex=r"\varepsilon_{\mathrm{score}}\ \text{fixed},\ \omega\uparrow:\ "
-              r"\mathrm{TV}_{\mathrm{DDIM}}\uparrow,\ \mathrm{TV}_{\mathrm{DDPM}} \le "
-              r"\mathrm{TV}_0 + \sqrt{\mathrm{KL}_{\mathrm{path}}/2}",
-        quantity="TV of the perturbed coordinate (k = 1 grid quadrature) against ω",
+              r"\mathrm{TV}^e_{\mathrm{DDIM}}\uparrow,\ \mathrm{TV}^e_{\mathrm{DDPM}} \le "
+              r"\sqrt{\mathrm{KL}_{\mathrm{path}}/2}",
+        quantity="TV_e = TV(p_Y1 exact score, p_Y1 perturbed) (k = 1 grid quadrature) against ω",
         prediction=Prediction(kind="lower", value=_BREAK_SLOPE, tolerance=0.0,
                               rationale="ε_Jacobi ∝ ω drives DDIM (slope → 1); DDPM sees ℓ2 only",
                               description=f"DDIM slope in ω ≥ {_BREAK_SLOPE:g} (CI); DDPM under "
@@ -337,12 +447,13 @@ def register(registry: Any) -> None:
     registry.register(Claim(
         id="STAB-DDPM", title="DDPM error controlled by ε_score without sqrt(d)",
         source=_SOURCE,
-        statement=("DDPM-posterior: ΔTV is linear in ε_score, below the exact ℓ2 path-KL bound "
+        statement=("DDPM-posterior: TV_e is linear in ε_score, below the exact ℓ2 path-KL bound "
                    "for smooth and rough errors, and the full-d TV is flat in d."),
-        latex=(r"\mathrm{TV} \le \mathrm{TV}_0 + \sqrt{\tfrac12\sum_t \tfrac{\eta_t^2}"
+        latex=(r"\mathrm{TV}^e \le \sqrt{\tfrac12\sum_t \tfrac{\eta_t^2}"
                r"{2\sigma_t^2}\mathbb E\|s_t-s_t^*\|^2},\ \ \partial\log\mathrm{TV}/"
                r"\partial\log d \approx 0"),
-        quantity="ΔTV (exact) against ε_score; full-d TV upper product bound against d",
+        quantity=("TV_e = TV(p_Y1 exact score, p_Y1 perturbed) against ε_score and the ℓ2 bound; "
+                  "full-d TV(p_X1, p_Y1) upper product bound against d"),
         prediction=Prediction(kind="upper", value=_SLOPE_TOL, tolerance=0.0,
                               rationale="adaptive design: no d-dependent term (THEORY §4)",
                               description="slope in ε_score 1 ± 0.1; d-slope ≤ 0.1; ℓ2 bound "

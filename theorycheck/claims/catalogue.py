@@ -5,7 +5,15 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from theorycheck.claims import decomposition, dimension, foundation, one_step, rates, stability
+from theorycheck.claims import (
+    decomposition,
+    dimension,
+    foundation,
+    one_step,
+    rates,
+    recover,
+    stability,
+)
 
 __all__ = ["REGISTRARS"]
 
@@ -16,4 +24,5 @@ REGISTRARS: tuple[Callable[[Any], None], ...] = (
     rates.register,        # RATE-TV, RATE-LY, RATE-KL
     stability.register,    # STAB-DDIM, STAB-ROUGH, STAB-DDPM
     decomposition.register,  # DECOMP
+    recover.register,      # RECOVER
 )

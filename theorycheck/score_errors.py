@@ -118,7 +118,7 @@ class ConstantOffset:
     direction : ndarray, shape (d,)
         Unit vector v.
     amplitude : float
-        ``a``, finite (either sign).
+        ``a ≥ 0``, finite (the size of the error; its sign is the direction's).
     """
 
     direction: FloatArray
@@ -126,7 +126,7 @@ class ConstantOffset:
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "direction", _check_direction(self.direction))
-        object.__setattr__(self, "amplitude", check_real("amplitude", self.amplitude))
+        object.__setattr__(self, "amplitude", check_real("amplitude", self.amplitude, lower=0.0))
 
     def __call__(self, x: FloatArray, t: int) -> FloatArray:
         """``e_t(x)``, shape (n, d), for ``x`` of shape (n, d)."""
@@ -284,7 +284,7 @@ def score_error_measures(perturbation: Perturbation, target: SubspaceGaussianMix
     num_steps = schedule.num_steps
     if isinstance(perturbation, ConstantOffset):
         _projected_mixture(target, perturbation.direction, schedule)  # validates d
-        a = abs(perturbation.amplitude)
+        a = perturbation.amplitude
         score_sq, jac = np.full(num_steps, a * a), np.zeros(num_steps)
         method = "exact: constant offset, ‖e‖ = |a|, ∇e = 0"
         return ScoreErrorMeasures(

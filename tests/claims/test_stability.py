@@ -116,6 +116,10 @@ def test_bad_input() -> None:
         perturbed_run("ddim", amplitude=0.1)  # type: ignore[arg-type]
     with pytest.raises(InvalidParameterError, match="`frequency` must be > 0"):
         perturbed_run(design, amplitude=0.1, frequency=-1.0)
+    with pytest.raises(InvalidParameterError, match="`amplitude` must be >= 0"):
+        perturbed_run(design, amplitude=-0.1)
+    with pytest.raises(InvalidParameterError, match="`max_num_points` must be >= 64"):
+        perturbed_run(design, amplitude=0.1, frequency=1.0, max_num_points=8)
     with pytest.raises(InvalidParameterError, match="`ambient_dim` must be >= 2"):
         perturbed_run(design, amplitude=0.1).full_tv_bounds(1)
     with pytest.raises(InvalidParameterError, match="`data` must be a one-dimensional"):

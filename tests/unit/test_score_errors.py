@@ -33,12 +33,12 @@ def setting() -> tuple[SubspaceGaussianMixture, object]:
 
 def test_offset_is_exact_and_jacobian_free(setting) -> None:
     target, sched = setting
-    pert = ConstantOffset(direction=unit_direction([1, 1, 0, 0]), amplitude=-0.3)
+    pert = ConstantOffset(direction=unit_direction([-1, -1, 0, 0]), amplitude=0.3)
     m = score_error_measures(pert, target, sched)
     assert m.eps_score.value == pytest.approx(0.3, rel=1e-15)
     assert m.eps_jacobi.value == 0.0 and m.eps_score.error_kind is ErrorKind.EXACT
     x = np.ones((5, 4))
-    np.testing.assert_allclose(pert(x, 1), np.tile(pert.direction * -0.3, (5, 1)))
+    np.testing.assert_allclose(pert(x, 1), np.tile(pert.direction * 0.3, (5, 1)))
 
 
 def test_sine_measures_match_monte_carlo(setting) -> None:
@@ -100,6 +100,8 @@ def test_other_bad_input(setting) -> None:
     target, sched = setting
     with pytest.raises(NonFiniteError, match="`amplitude` must be finite"):
         ConstantOffset(direction=unit_direction([1, 0]), amplitude=math.inf)
+    with pytest.raises(InvalidParameterError, match="`amplitude` must be >= 0"):
+        ConstantOffset(direction=unit_direction([1, 0]), amplitude=-0.1)
     with pytest.raises(InvalidParameterError, match="`direction` must have unit norm"):
         ConstantOffset(direction=np.array([1.0, 1.0]), amplitude=0.1)
     with pytest.raises(InvalidParameterError, match="`direction` must be a non-zero vector"):

@@ -304,7 +304,7 @@ def perturbed_run(design: CoefficientDesign, *, amplitude: float,
     ----------
     design : CoefficientDesign
     amplitude : float
-        ``a`` (offset: any finite value; sine: ``≥ 0``).
+        ``a ≥ 0``, finite.
     frequency : float, optional
         ``ω > 0`` for ``a sin(ω⟨v,x⟩) v``; ``None`` for the constant offset ``a v``.
     data : SubspaceGaussianMixture, optional
@@ -326,6 +326,7 @@ def perturbed_run(design: CoefficientDesign, *, amplitude: float,
         raise InvalidParameterError(
             f"`design` must be a CoefficientDesign (got {type(design).__name__})")
     sched: Schedule = design.schedule
+    cap = check_int("max_num_points", max_num_points, minimum=64)
     if data is None:
         direction = unit_direction([0.0, 1.0])  # v ⟂ U = e_1; d-independent by isotropy
         target = point_mass_target(2)
@@ -353,8 +354,7 @@ def perturbed_run(design: CoefficientDesign, *, amplitude: float,
         law = _gaussian_block(sched) if data is None else _mixture_block(data, sched)
         law_key = None if data is None else id(data)
         effect, block, baseline = _paired_grid_tv(design, law, pert, exact_chains, law_key,
-                                                  check_int("max_num_points", max_num_points,
-                                                            minimum=64))
+                                                  cap)
     kl_bound = None if design.is_deterministic else _ddpm_bound(design, pert, data is None)
     return PerturbedRun(tv_block=block, tv_block_exact_score=baseline, effect_tv=effect,
                         measures=score_error_measures(pert, target, sched),

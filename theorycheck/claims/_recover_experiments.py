@@ -75,6 +75,8 @@ class FitResult:
     tv: float
     tv_stderr: float
     sin_theta: float
+    #: d sweep only: max relative deviation of this d's latent fit from the first d's.
+    fit_deviation: float = 0.0
 
 
 @dataclass(frozen=True, kw_only=True, eq=False)
@@ -308,6 +310,8 @@ def mixture_d_sweep(*, weights: FloatArray, means: FloatArray, variances: FloatA
         order = np.argsort(signed, kind="stable")
         key = np.concatenate([signed[order], est.mixture.weights[order],
                               est.mixture.covariances[order, 0, 0]])
+        deviation = 0.0 if not measured else float(np.max(
+            np.abs(key - measured[0][0]) / np.maximum(np.abs(measured[0][0]), 1.0)))
         kpart = next((part for ref, part in measured if float(np.max(
             np.abs(key - ref) / np.maximum(np.abs(ref), 1.0))) <= FIT_AGREEMENT_TOL), None)
         if kpart is None:
@@ -325,7 +329,8 @@ def mixture_d_sweep(*, weights: FloatArray, means: FloatArray, variances: FloatA
                                        + _orthogonal_log_ratio(eigs, mc_rng, num_mc))
         out[d] = FitResult(kl=kpart.kl.value + kl_orth, kl_subspace=kpart.kl.value,
                            kl_orthogonal=kl_orth, tv=tv, tv_stderr=tv_se,
-                           sin_theta=sin_theta_max(est.subspace.basis, truth.basis))
+                           sin_theta=sin_theta_max(est.subspace.basis, truth.basis),
+                           fit_deviation=deviation)
     return out
 
 

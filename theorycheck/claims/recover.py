@@ -81,7 +81,7 @@ _GRID: dict[str, dict[str, Any]] = {
               "dims_gauss": (8, 32, 128), "repeats_d": 25,
               "T_mix": 100, "dims": (2, 8, 32, 128), "n_mix": 1000, "repeats_mix": 3,
               "angle_n": (200, 400, 800, 1600, 3200), "angle_d": 16, "angle_dims": (4, 16, 64),
-              "repeats_angle": 30, "mc": 2000},
+              "repeats_angle": 20, "mc": 2000},
     "full": {"T_gauss": 4000, "n": (100, 200, 400, 800, 1600, 3200, 6400), "repeats_n": 400,
              "k": (1, 2, 3, 4, 6, 8, 12), "n_k": 1600, "repeats_k": 300, "d_gauss": 16,
              "dims_gauss": (8, 32, 128, 512), "repeats_d": 60,

@@ -2,8 +2,8 @@
 
 Every divergence compares the true ``p_{X_1}`` with the output ``p_{Y_1}`` of the sampler run
 with an *estimated* score, through the exact split (THEORY §5): for noiseless data on the
-subspace PCA recovers it exactly (``sin θ_max`` ~ 1e-15, checked at every fit and required to
-be ``<= ANGLE_EXACT_TOL``), so in the estimated frame ``(Û, Û⊥)`` both laws are products of a
+subspace PCA recovers it exactly (``sin θ_max`` ~ 1e-15, recorded at every fit; RECOVER FAILs
+if any exceeds ``ANGLE_EXACT_TOL``), so in the estimated frame ``(Û, Û⊥)`` both laws are products of a
 k-dimensional part and an orthogonal Gaussian part:
 
 * k-part: Gaussian latent (one component) — the sampler with the fitted Gaussian's score is
@@ -12,8 +12,8 @@ k-dimensional part and an orthogonal Gaussian part:
   — grid quadrature of the sampler's density with the EM-fitted score
   (:func:`~theorycheck.divergences.grid.propagate_density_1d`), at two resolutions;
 * orthogonal part: structured estimator — ``N(0, v_1 I_{d-k})`` with the design's exact ``v_1``
-  (mpmath); ambient control — ``N(0, V_1)`` from the per-step covariance fits
-  (:func:`~theorycheck.estimation.score_models.orthogonal_output_covariance`); KL closed form.
+  (mpmath); ambient control — ``N(0, Q diag(v_1) Qᵀ)`` from its covariance fit
+  (:func:`~theorycheck.estimation.score_models.orthogonal_output`); KL closed form.
 
 KL of a product adds.  TV of the product is ``E_q[(1 - p/q)_+]``, estimated by Monte Carlo
 under q (k-part draws from the output law, orthogonal log-ratio from exact chi-square draws in
@@ -54,15 +54,15 @@ FloatArray = NDArray[np.float64]
 
 #: PCA of noiseless data on the subspace is exact up to rounding: ``sin θ_max`` is a few ulps
 #: times the condition of the SVD (measured ≤ 1e-14 here).  1e-9 is far above rounding and far
-#: below any statistical angle (≥ 1e-3 at the noise levels and sample sizes used).  Above it
-#: the exact split of a fit would be invalid, so such a fit is not measured.
+#: below any statistical angle (≥ 1e-3 at the noise levels and sample sizes used).  A fit
+#: above it makes RECOVER's noiseless-PCA check FAIL: the split below would no longer be exact.
 ANGLE_EXACT_TOL = 1e-9
 #: Relative agreement required between latent fits at different d (same latent draws, same EM
 #: seed): rotation-equivariance makes them equal up to rounding (~1e-13 measured).
 FIT_AGREEMENT_TOL = 1e-8
 
-Estimator = str  # "structured" or "ambient"
-ESTIMATORS = ("structured", "ambient")
+#: ``"structured"`` (the claim) or ``"ambient"`` (the negative control).
+Estimator = str
 
 
 @dataclass(frozen=True, kw_only=True)

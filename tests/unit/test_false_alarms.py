@@ -65,3 +65,12 @@ def test_report_shows_the_counts_and_cli_rejects_a_bad_file(tmp_path: Path) -> N
     out = tmp_path / "r.md"
     assert main(["report", str(baseline), "-o", str(out), "--false-alarms",
                  str(bad)]) == 2
+
+
+def test_seed_dependent_claim_is_rerun_for_every_seed() -> None:
+    # DECOMP draws its random points from the seed: the per-seed re-run path is exercised
+    lines: list[str] = []
+    (count,) = count_false_alarms(seeds=[0, 1, 2, 3], ids=["DECOMP"], progress=lines.append)
+    assert not count.seed_independent
+    assert len(lines) == 2 * 2  # seeds 2 and 3, claim and negative control
+    assert (count.seeds, count.fail, count.inconclusive, count.control_not_fail) == (4, 0, 0, 0)

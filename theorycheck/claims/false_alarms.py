@@ -23,6 +23,8 @@ from theorycheck.claims.types import CheckOutcome, Variant
 from theorycheck.errors import InvalidParameterError
 from theorycheck.results import Verdict
 
+_CLAIM, _CONTROL = Variant.CLAIM.value, Variant.CONTROL.value  # keys of the per-seed records
+
 __all__ = ["FalseAlarmCount", "count_false_alarms", "false_alarm_report", "load_false_alarms"]
 
 
@@ -106,8 +108,8 @@ def count_false_alarms(*, seeds: Sequence[int], ids: Sequence[str] | None = None
         cid = a.claim.id
         independent[cid] = _strip(a.to_dict()) == _strip(b.to_dict())
         seconds[cid] = first.timing[cid] + second.timing[cid]
-        verdicts[cid] = {seed_list[0]: {"claim": a.outcome.verdict, "control": a.control.verdict},
-                         seed_list[1]: {"claim": b.outcome.verdict, "control": b.control.verdict}}
+        verdicts[cid] = {seed_list[0]: {_CLAIM: a.outcome.verdict, _CONTROL: a.control.verdict},
+                         seed_list[1]: {_CLAIM: b.outcome.verdict, _CONTROL: b.control.verdict}}
         if not independent[cid]:
             tasks += [(cid, v.value, profile, seed) for seed in seed_list[2:]
                       for v in (Variant.CLAIM, Variant.CONTROL)]
@@ -133,9 +135,9 @@ def count_false_alarms(*, seeds: Sequence[int], ids: Sequence[str] | None = None
             runs = [runs[0]] * len(seed_list)
         counts.append(FalseAlarmCount(
             claim_id=cid, seeds=len(seed_list), seed_independent=independent[cid],
-            fail=sum(r["claim"] is Verdict.FAIL for r in runs),
-            inconclusive=sum(r["claim"] is Verdict.INCONCLUSIVE for r in runs),
-            control_not_fail=sum(r["control"] is not Verdict.FAIL for r in runs),
+            fail=sum(r[_CLAIM] is Verdict.FAIL for r in runs),
+            inconclusive=sum(r[_CLAIM] is Verdict.INCONCLUSIVE for r in runs),
+            control_not_fail=sum(r[_CONTROL] is not Verdict.FAIL for r in runs),
             seconds=seconds[cid]))
     return counts
 

@@ -157,6 +157,7 @@ def _false_alarm_lines(doc: dict[str, Any]) -> list[str]:
         lines.append(f"| {c['claim']} | {'yes' if c['seed_independent'] else 'no'} | "
                      f"{c['fail']}/{c['seeds']} | {c['inconclusive']}/{c['seeds']} | "
                      f"{c['control_not_fail']}/{c['seeds']} |")
+    lines += ["", *(f"> {note}" for note in doc.get("notes", []))] if doc.get("notes") else []
     return lines
 
 

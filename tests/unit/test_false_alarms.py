@@ -54,12 +54,13 @@ def test_report_shows_the_counts_and_cli_rejects_a_bad_file(tmp_path: Path) -> N
     baseline = Path(__file__).resolve().parents[2] / "reports" / "baseline.json"
     results = json.loads(baseline.read_text(encoding="utf-8"))
     doc = {"kind": "theorycheck-false-alarms", "profile": "quick", "seeds": 50,
-           "wall_seconds": 12.0, "rule": "r",
+           "wall_seconds": 12.0, "rule": "r", "notes": ["SCHED re-counted"],
            "claims": [{"claim": "SCHED", "seeds": 50, "seed_independent": True, "fail": 0,
                        "inconclusive": 1, "control_not_fail": 0}]}
     text = render_markdown(results, figure_dir=None, false_alarms=doc)
     assert "## False alarms over seeds" in text
     assert "| SCHED | yes | 0/50 | 1/50 | 0/50 |" in text
+    assert "> SCHED re-counted" in text
     bad = tmp_path / "bad.json"
     bad.write_text("[]")
     out = tmp_path / "r.md"

@@ -19,7 +19,7 @@ from numpy.typing import ArrayLike, NDArray
 
 from theorycheck._mixture_math import check_noise_level
 from theorycheck._subspace_frame import SubspaceFrame
-from theorycheck._validation import check_finite_array, check_int
+from theorycheck._validation import check_finite_array, check_int, check_rng
 from theorycheck.errors import InvalidParameterError, NonFiniteError
 
 __all__ = ["MAX_JACOBIAN_ENTRIES", "QUIET", "SubspaceTarget", "require_finite"]
@@ -46,13 +46,6 @@ def require_finite(method: str, values: FloatArray, alpha_bar: float,
             f"`{method}` overflowed at point index {bad} (alpha_bar={alpha_bar!r}, "
             f"one_minus_alpha_bar={one_minus_alpha_bar!r}); `x` is too far from the data")
     return values
-
-
-def _check_rng(rng: Any) -> np.random.Generator:
-    if not isinstance(rng, np.random.Generator):
-        raise InvalidParameterError(
-            f"`rng` must be a numpy.random.Generator (got {type(rng).__name__})")
-    return rng
 
 
 class SubspaceTarget(abc.ABC):
@@ -247,7 +240,7 @@ class SubspaceTarget(abc.ABC):
         ndarray, shape (n, d)
         """
         n = check_int("n", n, minimum=0)
-        generator = _check_rng(rng)
+        generator = check_rng("rng", rng)
         self.frame.require_materialisable()
         return np.array(self.frame.lift(self._sub_sample(n, generator)))
 
@@ -270,7 +263,7 @@ class SubspaceTarget(abc.ABC):
         """
         ab, om = check_noise_level(alpha_bar, one_minus_alpha_bar)
         n = check_int("n", n, minimum=0)
-        generator = _check_rng(rng)
+        generator = check_rng("rng", rng)
         self.frame.require_materialisable()
         data = self.frame.lift(self._sub_sample(n, generator))
         noise = generator.standard_normal((n, self.ambient_dim))

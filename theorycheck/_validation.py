@@ -20,6 +20,7 @@ __all__ = [
     "check_real",
     "check_finite_array",
     "check_choice",
+    "check_rng",
 ]
 
 
@@ -93,3 +94,11 @@ def check_choice(name: str, value: Any, choices: tuple[str, ...]) -> str:
         raise InvalidParameterError(
             f"`{name}` must be one of {', '.join(map(repr, choices))} (got {_short(value)})")
     return str(value)
+
+
+def check_rng(name: str, value: Any) -> np.random.Generator:
+    """Return ``value`` if it is a ``numpy.random.Generator`` (no seeds, no legacy RandomState)."""
+    if not isinstance(value, np.random.Generator):
+        raise InvalidParameterError(
+            f"`{name}` must be a numpy.random.Generator (got {type(value).__name__})")
+    return value

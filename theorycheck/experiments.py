@@ -29,7 +29,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
-from theorycheck._validation import check_int, check_real
+from theorycheck._validation import check_int, check_real, check_rng
 from theorycheck.designs import CoefficientDesign
 from theorycheck.divergences import gaussian
 from theorycheck.divergences.grid import (
@@ -272,9 +272,7 @@ def _validate(target: Any, design: Any, rng: Any, metrics: Sequence[str], num_sa
         raise InvalidParameterError(
             f"`target` must be a SubspaceGaussianMixture or ProductMixture "
             f"(got {type(target).__name__})")
-    if not isinstance(rng, np.random.Generator):
-        raise InvalidParameterError(
-            f"`rng` must be a numpy.random.Generator (got {type(rng).__name__})")
+    check_rng("rng", rng)
     wanted = tuple(metrics)
     for name in wanted:
         if name not in METRICS:

@@ -20,7 +20,7 @@ from typing import Any, Protocol, runtime_checkable
 import numpy as np
 from numpy.typing import NDArray
 
-from theorycheck._validation import check_int
+from theorycheck._validation import check_int, check_rng
 from theorycheck.designs import CoefficientDesign
 from theorycheck.errors import InvalidParameterError, NonFiniteError, SamplerProtocolError
 from theorycheck.scores import ScoreFunction
@@ -184,9 +184,7 @@ def run_chain(sampler: Any, score: ScoreFunction, *, num_samples: int, dim: int,
     num_steps = check_sampler(sampler)
     n = check_int("num_samples", num_samples, minimum=1)
     d = check_int("dim", dim, minimum=1)
-    if not isinstance(rng, np.random.Generator):
-        raise InvalidParameterError(
-            f"`rng` must be a numpy.random.Generator (got {type(rng).__name__})")
+    check_rng("rng", rng)
     keep_set = {check_int("keep", t, minimum=1, maximum=num_steps) for t in keep}
     sub_rng: np.random.Generator | None = None
     if basis is not None:

@@ -54,7 +54,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
-from theorycheck._validation import check_finite_array, check_int, check_real
+from theorycheck._validation import check_finite_array, check_int, check_real, check_rng
 from theorycheck.errors import InvalidParameterError
 from theorycheck.results import ErrorKind, Estimate
 from theorycheck.schedules import Schedule
@@ -329,9 +329,7 @@ def score_error_measures_mc(perturbation: Perturbation, target: Any, schedule: S
     ScoreErrorMeasures
         Kind STDERR.  ``ε_score``'s error is the delta method ``se(ε²)/(2ε)``.
     """
-    if not isinstance(rng, np.random.Generator):
-        raise InvalidParameterError(
-            f"`rng` must be a numpy.random.Generator (got {type(rng).__name__})")
+    check_rng("rng", rng)
     n = check_int("num_samples", num_samples, minimum=2)
     if not isinstance(perturbation, ConstantOffset | SinePerturbation):
         raise InvalidParameterError("`perturbation` must be a ConstantOffset or "

@@ -19,7 +19,7 @@ from typing import Any
 import mpmath
 import numpy as np
 
-from theorycheck._validation import check_int
+from theorycheck._validation import check_int, check_rng
 from theorycheck.designs import CoefficientDesign
 from theorycheck.errors import InvalidParameterError
 from theorycheck.samplers import ChainResult, DesignSampler, run_chain
@@ -122,9 +122,7 @@ def simulate_split(design: CoefficientDesign, target: Any, *, num_samples: int,
     SplitResult
     """
     n = check_int("num_samples", num_samples, minimum=1)
-    if not isinstance(rng, np.random.Generator):
-        raise InvalidParameterError(
-            f"`rng` must be a numpy.random.Generator (got {type(rng).__name__})")
+    check_rng("rng", rng)
     sub_target = target.subspace_part()
     k = int(target.intrinsic_dim)
     _, sub_rng = rng.spawn(2)

@@ -5,7 +5,13 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from theorycheck._validation import check_choice, check_finite_array, check_int, check_real
+from theorycheck._validation import (
+    check_choice,
+    check_finite_array,
+    check_int,
+    check_real,
+    check_rng,
+)
 from theorycheck.errors import InvalidParameterError, NonFiniteError
 
 
@@ -90,3 +96,11 @@ def test_check_choice_messages():
 def test_errors_are_value_errors():
     assert issubclass(InvalidParameterError, ValueError)
     assert issubclass(NonFiniteError, InvalidParameterError)
+
+
+def test_check_rng_accepts_generators_only() -> None:
+    gen = np.random.default_rng(0)
+    assert check_rng("rng", gen) is gen
+    for bad in (0, np.random.RandomState(0), None):
+        with pytest.raises(InvalidParameterError, match=r"`rng` must be a numpy\.random\.Generator"):
+            check_rng("rng", bad)

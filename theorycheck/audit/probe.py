@@ -28,8 +28,8 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
-from theorycheck._validation import check_int, check_real
-from theorycheck.errors import InvalidParameterError, NonFiniteError, SamplerProtocolError
+from theorycheck._validation import check_int, check_real, check_rng
+from theorycheck.errors import NonFiniteError, SamplerProtocolError
 from theorycheck.samplers import check_sampler
 
 __all__ = ["ProbeResult", "probe_coefficients", "SCALE_FACTOR"]
@@ -244,9 +244,7 @@ def probe_coefficients(sampler: Any, *, rng: np.random.Generator, probe_dim: int
     d = check_int("probe_dim", probe_dim, minimum=2)
     r = check_int("rows", rows, minimum=1)
     tol = check_real("rtol", rtol, lower=0.0, lower_open=True)
-    if not isinstance(rng, np.random.Generator):
-        raise InvalidParameterError(
-            f"`rng` must be a numpy.random.Generator (got {type(rng).__name__})")
+    check_rng("rng", rng)
     alpha_bar = np.asarray(sampler.alpha_bar, dtype=np.float64)
     # 1 - ᾱ_t only sets the size of the probe scores here; cancellation does not matter.
     score_scale = 1.0 / np.sqrt(1.0 - alpha_bar)

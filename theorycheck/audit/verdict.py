@@ -34,7 +34,7 @@ from typing import Any
 
 import numpy as np
 
-from theorycheck._validation import check_int, check_real
+from theorycheck._validation import check_int, check_real, check_rng
 from theorycheck.audit.checks import (
     BruteForceCheck,
     DimensionCheck,
@@ -46,7 +46,6 @@ from theorycheck.audit.checks import (
 )
 from theorycheck.audit.condition import OneStepAudit, one_step_audit
 from theorycheck.audit.probe import ProbeResult, probe_coefficients
-from theorycheck.errors import InvalidParameterError
 from theorycheck.samplers import check_sampler
 from theorycheck.schedules import from_alpha_bar
 
@@ -233,9 +232,7 @@ def audit_sampler(sampler: Any, *, rng: np.random.Generator, name: str | None = 
     """
     start = time.perf_counter()
     num_steps = check_sampler(sampler)
-    if not isinstance(rng, np.random.Generator):
-        raise InvalidParameterError(
-            f"`rng` must be a numpy.random.Generator (got {type(rng).__name__})")
+    check_rng("rng", rng)
     tol = check_real("tv_tolerance", tv_tolerance, lower=0.0, lower_open=True, upper=1.0)
     d_max = check_real("max_ambient_dim", max_ambient_dim, lower=2.0)
     bf_dim = check_int("brute_force_dim", brute_force_dim, minimum=2)

@@ -27,7 +27,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
-from theorycheck._validation import check_int
+from theorycheck._validation import check_int, check_rng
 from theorycheck.designs import CoefficientDesign
 from theorycheck.divergences import gaussian
 from theorycheck.errors import InvalidParameterError, NonFiniteError, TheorycheckError
@@ -90,13 +90,6 @@ def _check_design(design: Any) -> CoefficientDesign:
             f"`design` must be deterministic (sigma_t = 0 for every t >= 2); {design.describe()} "
             f"has sigma_t^2 = {design.sigma_sq[t - 1]:.3g} at t={t}")
     return design
-
-
-def _check_rng(rng: Any) -> np.random.Generator:
-    if not isinstance(rng, np.random.Generator):
-        raise InvalidParameterError(
-            f"`rng` must be a numpy.random.Generator (got {type(rng).__name__})")
-    return rng
 
 
 def _flow_chunk(sampler: DesignSampler, score: ExactScore, y_start: FloatArray,
@@ -212,7 +205,7 @@ def flow_log_density(design: CoefficientDesign, target_k: Any, *, num_samples: i
     """
     design = _check_design(design)
     n = check_int("num_samples", num_samples, minimum=1)
-    generator = _check_rng(rng)
+    generator = check_rng("rng", rng)
     k = int(getattr(target_k, "intrinsic_dim", -1))
     if not callable(getattr(target_k, "score_jacobian", None)) or k < 1:
         raise InvalidParameterError(
@@ -353,7 +346,7 @@ def deterministic_divergences(design: CoefficientDesign, target: Any, *, num_sam
     """
     design = _check_design(design)
     n = check_int("num_samples", num_samples, minimum=2)
-    generator = _check_rng(rng)
+    generator = check_rng("rng", rng)
     k = int(getattr(target, "intrinsic_dim", -1))
     if not callable(getattr(target, "subspace_part", None)) or k < 1:
         raise InvalidParameterError(

@@ -23,7 +23,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
-from theorycheck._validation import check_int
+from theorycheck._validation import check_int, check_rng
 from theorycheck.designs import CoefficientDesign
 from theorycheck.divergences._crossings import CrossingProposal, crossing_proposal
 from theorycheck.divergences._reverse_conditional import (
@@ -200,9 +200,7 @@ def _validate(design: Any, target: Any, num_samples: Any, rng: Any, ambient_dim:
             "`target` must be a SubspaceGaussianMixture or ProductMixture "
             f"(got {type(target).__name__})")
     n = check_int("num_samples", num_samples, minimum=4)
-    if not isinstance(rng, np.random.Generator):
-        raise InvalidParameterError(
-            f"`rng` must be a numpy.random.Generator (got {type(rng).__name__})")
+    check_rng("rng", rng)
     k = int(target.intrinsic_dim)
     d = int(target.ambient_dim) if ambient_dim is None else check_int(
         "ambient_dim", ambient_dim, minimum=k)

@@ -33,7 +33,7 @@ import numpy as np
 from numpy.typing import ArrayLike, NDArray
 from scipy import special
 
-from theorycheck._validation import check_finite_array, check_int, check_real
+from theorycheck._validation import check_finite_array, check_int, check_real, check_rng
 from theorycheck.errors import InvalidParameterError, NonFiniteError
 
 __all__ = ["MixtureFit", "fit_gaussian_mixture"]
@@ -180,9 +180,7 @@ def fit_gaussian_mixture(samples: ArrayLike, num_components: int, *, rng: np.ran
     ``μ_j = Σ_i r_ij z_i / Σ_i r_ij``, ``Σ_j = Σ_i r_ij (z_i-μ_j)(z_i-μ_j)ᵀ / Σ_i r_ij`` plus
     :data:`COVARIANCE_FLOOR` times the mean sample variance on the diagonal.
     """
-    if not isinstance(rng, np.random.Generator):
-        raise InvalidParameterError(
-            f"`rng` must be a numpy.random.Generator (got {type(rng).__name__})")
+    check_rng("rng", rng)
     z = check_finite_array("samples", samples, ndim=2)
     n, k = z.shape
     if k < 1:

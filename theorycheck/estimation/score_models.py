@@ -38,7 +38,7 @@ from dataclasses import dataclass, field
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
-from theorycheck._validation import check_int
+from theorycheck._validation import check_int, check_rng
 from theorycheck.designs import CoefficientDesign
 from theorycheck.errors import InvalidParameterError, NonFiniteError
 from theorycheck.estimation.mixture_em import MixtureFit, fit_gaussian_mixture
@@ -170,9 +170,7 @@ def fit_orthogonal_covariance(num_samples: int, orthogonal_dim: int, *,
         raise InvalidParameterError(
             f"`num_samples` must exceed `orthogonal_dim` = d - k = {m} for a non-singular "
             f"full-covariance fit (got {n})")
-    if not isinstance(rng, np.random.Generator):
-        raise InvalidParameterError(
-            f"`rng` must be a numpy.random.Generator (got {type(rng).__name__})")
+    check_rng("rng", rng)
     batch: tuple[int, ...] = () if num_fits is None else (
         check_int("num_fits", num_fits, minimum=1),)
     lower = np.zeros((*batch, m, m))

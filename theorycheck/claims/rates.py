@@ -254,17 +254,31 @@ _TV_FAULT_TEXT = ("mistuned coefficients by a fixed factor — DDPM with σ_t² 
                   "η_t × 1.1 (R_t ≠ 1): an error floor that does not decay in T")
 
 
-def _rate_tv_check(ctx: CheckContext) -> CheckOutcome:
-    control = ctx.variant is Variant.CONTROL
-    faults = dict(_TV_FAULTS) if control else {}
-    designs = ("ddpm_posterior", "ddim")
+def _scan_and_judge(ctx: CheckContext, designs: tuple[str, ...], faults: dict[str, Fault], *,
+                    metric: str, predicted_t: float, predicted_k: float
+                    ) -> tuple[_Scans, list[PointSpec], dict[str, Any], list[SeriesJudgement], int]:
+    """Run the T- and k-scans of ``designs`` and judge ``metric`` on both (shared by RATE-*).
+
+    Returns the scans, the T-scan specs, the fits, the judgements (T-scan ones first) and the
+    number of T-scan judgements.
+    """
     t_specs, k_specs = _t_specs(ctx.profile, designs, faults), _k_specs(ctx.profile, designs,
                                                                          faults)
     scans = _run_scans(ctx, t_specs, k_specs)
     fits: dict[str, Any] = {}
-    judged = _judge_scans(scans, t_specs, scan="T", metric="tv", predicted=-1.0, fits=fits)
+    judged = _judge_scans(scans, t_specs, scan="T", metric=metric, predicted=predicted_t,
+                          fits=fits)
     t_count = len(judged)
-    judged += _judge_scans(scans, k_specs, scan="k", metric="tv", predicted=1.0, fits=fits)
+    judged += _judge_scans(scans, k_specs, scan="k", metric=metric, predicted=predicted_k,
+                           fits=fits)
+    return scans, t_specs, fits, judged, t_count
+
+
+def _rate_tv_check(ctx: CheckContext) -> CheckOutcome:
+    control = ctx.variant is Variant.CONTROL
+    faults = dict(_TV_FAULTS) if control else {}
+    scans, t_specs, fits, judged, t_count = _scan_and_judge(
+        ctx, ("ddpm_posterior", "ddim"), faults, metric="tv", predicted_t=-1.0, predicted_k=1.0)
     kl_fits: dict[str, Any] = {}
     _judge_scans(scans, t_specs, scan="T", metric="kl", predicted=-1.0, fits=kl_fits)
     notes = _notes_common(control, _TV_FAULT_TEXT)
@@ -329,14 +343,8 @@ def _ratio_stats(scans: _Scans) -> dict[str, Any]:
 def _rate_ly_check(ctx: CheckContext) -> CheckOutcome:
     control = ctx.variant is Variant.CONTROL
     faults = {"ddpm_posterior": _LY_FAULT} if control else {}
-    designs = ("ddpm_posterior",)
-    t_specs, k_specs = _t_specs(ctx.profile, designs, faults), _k_specs(ctx.profile, designs,
-                                                                         faults)
-    scans = _run_scans(ctx, t_specs, k_specs)
-    fits: dict[str, Any] = {}
-    judged = _judge_scans(scans, t_specs, scan="T", metric="tv", predicted=-0.5, fits=fits)
-    t_count = len(judged)
-    judged += _judge_scans(scans, k_specs, scan="k", metric="tv", predicted=2.0, fits=fits)
+    scans, _, fits, judged, t_count = _scan_and_judge(
+        ctx, ("ddpm_posterior",), faults, metric="tv", predicted_t=-0.5, predicted_k=2.0)
     ratios = _ratio_stats(scans)
     margins = {j.name: {"raw_minus_bound": j.fit.raw.slope + 0.5,
                         "corrected_minus_bound": j.fit.corrected.slope + 0.5}
@@ -375,14 +383,8 @@ _KL_FAULT_TEXT = "DDPM with σ_t² × 1.5 (variance inflated by a fixed factor):
 def _rate_kl_check(ctx: CheckContext) -> CheckOutcome:
     control = ctx.variant is Variant.CONTROL
     faults = {"ddpm_posterior": _KL_FAULT} if control else {}
-    designs = ("ddpm_posterior",)
-    t_specs, k_specs = _t_specs(ctx.profile, designs, faults), _k_specs(ctx.profile, designs,
-                                                                         faults)
-    scans = _run_scans(ctx, t_specs, k_specs)
-    fits: dict[str, Any] = {}
-    judged = _judge_scans(scans, t_specs, scan="T", metric="kl", predicted=-1.0, fits=fits)
-    t_count = len(judged)
-    judged += _judge_scans(scans, k_specs, scan="k", metric="kl", predicted=1.0, fits=fits)
+    scans, _, fits, judged, t_count = _scan_and_judge(
+        ctx, ("ddpm_posterior",), faults, metric="kl", predicted_t=-1.0, predicted_k=1.0)
     notes = _notes_common(control, _KL_FAULT_TEXT)
     notes += [
         "KL direction KL(p_X1 || p_Y1), as in Huang, Wei & Chen; grid quadrature, Bregman form.",

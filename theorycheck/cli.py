@@ -184,12 +184,48 @@ def _cmd_measure(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _write_audit_report(path_text: str, text: str) -> None:
+    path = Path(path_text)
+    try:
+        if path.parent and not path.parent.exists():
+            path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text, encoding="utf-8")
+    except OSError as exc:
+        raise UsageError(f"cannot write `--report` file {path_text!r}: {exc.strerror}") from None
+
+
+def _cmd_audit_loop(args: argparse.Namespace) -> int:
+    import numpy as np
+
+    from theorycheck.audit.causes import cause_breakdown
+    from theorycheck.audit.diffusers_build import load_config, make_diffusers_loop
+    from theorycheck.audit.report import breakdown_markdown, breakdown_summary_lines
+
+    class_name = args.target.partition(":")[2]
+    config = load_config(args.config)
+    step_kwargs = {} if args.eta is None else {"eta": args.eta}
+    loop = make_diffusers_loop(class_name, config, steps=args.steps, spacing=args.spacing,
+                               dtype=args.dtype, step_kwargs=step_kwargs)
+    result = cause_breakdown(loop, rng=np.random.default_rng(args.seed), eps=args.eps,
+                             max_ambient_dim=args.max_dim)
+    print("\n".join(breakdown_summary_lines(result)))
+    if args.json:
+        payload = result.to_dict()
+        payload.update(seed=args.seed, config=config, spacing=args.spacing, eta=args.eta)
+        _write_json(args.json, payload)
+    if args.report:
+        _write_audit_report(args.report, breakdown_markdown(result))
+    return result.exit_code
+
+
 def _cmd_audit(args: argparse.Namespace) -> int:
     import numpy as np
 
     from theorycheck.audit import audit_sampler, load_sampler
     from theorycheck.audit.report import audit_markdown, audit_summary_lines
 
+    if isinstance(args.target, str) and args.target.startswith("diffusers:"):
+        return _cmd_audit_loop(args)
     sampler = load_sampler(args.target)
     result = audit_sampler(sampler, rng=np.random.default_rng(args.seed), name=args.target)
     print("\n".join(audit_summary_lines(result)))
@@ -198,13 +234,7 @@ def _cmd_audit(args: argparse.Namespace) -> int:
         payload["seed"] = args.seed
         _write_json(args.json, payload)
     if args.report:
-        path = Path(args.report)
-        try:
-            if path.parent and not path.parent.exists():
-                path.parent.mkdir(parents=True, exist_ok=True)
-            path.write_text(audit_markdown(result), encoding="utf-8")
-        except OSError as exc:
-            raise UsageError(f"cannot write `--report` file {args.report!r}: {exc.strerror}") from None
+        _write_audit_report(args.report, audit_markdown(result))
     return result.exit_code
 
 
@@ -251,10 +281,23 @@ def _build_parser() -> _Parser:
     aud = sub.add_parser("audit", help="audit a sampler's adaptivity (exit 0 adaptive, 1 not, "
                                        "3 inconclusive, 2 bad input)")
     aud.add_argument("target", metavar="TARGET",
-                     help="module:attr or path/to/file.py:attr (a sampler or a zero-arg factory)")
+                     help="module:attr or path/to/file.py:attr (a sampler or a zero-arg factory), "
+                          "or diffusers:CLASS (a diffusers scheduler's own loop)")
     aud.add_argument("--json", metavar="OUT", help="write the audit as JSON (field `verdict`)")
     aud.add_argument("--report", metavar="OUT.md", help="write the audit as markdown")
     aud.add_argument("--seed", type=int, default=0, help="seed of the numpy Generator (default 0)")
+    aud.add_argument("--config", metavar="JSON|FILE",
+                     help="diffusers: scheduler config as JSON or a scheduler_config.json path")
+    aud.add_argument("--steps", type=int, default=50, help="diffusers: N inference steps (50)")
+    aud.add_argument("--spacing", choices=("leading", "trailing", "linspace"),
+                     help="diffusers: timestep_spacing (default: the config's)")
+    aud.add_argument("--dtype", choices=("float32", "float64", "float16"), default="float32",
+                     help="diffusers: sample/model-output dtype of the shipped run (float32)")
+    aud.add_argument("--eta", type=float, help="diffusers: `eta` passed to step (DDIM)")
+    aud.add_argument("--eps", type=float, default=1e-3,
+                     help="diffusers: ε of d*(ε), where TV_⊥ (or W2_⊥) reaches ε (1e-3)")
+    aud.add_argument("--max-dim", type=float, default=1e9,
+                     help="diffusers: d_max of the verdict (1e9)")
     aud.set_defaults(handler=_cmd_audit)
 
     rep = sub.add_parser("report", help="markdown report (with figures) from verify results")

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from theorycheck.audit.causes import CauseBreakdown
 from theorycheck.audit.verdict import AuditResult
 from theorycheck.results import Estimate
 
-__all__ = ["audit_markdown", "audit_summary_lines", "audit_table"]
+__all__ = ["audit_markdown", "audit_summary_lines", "audit_table", "breakdown_summary_lines",
+           "breakdown_markdown"]
 
 
 def _est(e: Estimate) -> str:
@@ -84,4 +86,46 @@ def audit_table(results: Sequence[AuditResult]) -> str:
                    f"{'—' if cond is None else f'{cond.max_abs.value:.2e}'} | "
                    f"{'—' if cond is None else _est(cond.coefficient_error)} | "
                    f"{_est(r.brute_force.measured)} |")
+    return "\n".join(out) + "\n"
+
+
+def _d(d: float | None) -> str:
+    return "never" if d is None or d == float("inf") else f"{d:.3g}"
+
+
+def breakdown_summary_lines(result: CauseBreakdown) -> list[str]:
+    """Terminal summary of a per-cause audit: verdict and dominating cause first."""
+    lines = [f"audit of {result.name} (N = {result.settings['steps']}, "
+             f"{result.settings['dtype']}): {result.verdict.upper()}"
+             + (f" (dominating cause: {result.dominating})" if result.dominating else "")]
+    lines += [f"  - {reason}" for reason in result.reasons]
+    if result.causes:
+        sizes = list(result.causes[0].at_sizes)
+        measure = "TV_⊥" if result.comparison == "smoothed" else "W2_⊥"
+        lines.append(f"  {measure} at " + ", ".join(sizes) + ":")
+        for c in (*result.causes, *((result.total,) if result.total else ())):
+            lines.append(f"    {c.name:<18} " + "  ".join(f"{v:.2e}" for v in c.at_sizes.values()))
+    lines.append(f"  ({result.seconds:.1f} s)")
+    return lines
+
+
+def breakdown_markdown(result: CauseBreakdown, *, heading_level: int = 1) -> str:
+    """One per-cause audit as a markdown section."""
+    h = "#" * heading_level
+    measure = "TV_⊥" if result.comparison == "smoothed" else "W2_⊥"
+    unit = "relative variance error" if result.comparison == "smoothed" else "variance"
+    out = [f"{h} Audit of `{result.name}`: **{result.verdict}**", "",
+           f"N = {result.settings['steps']}, dtype {result.settings['dtype']}, "
+           f"ε = {result.settings['eps']:g}, d_max = {result.settings['max_ambient_dim']:.0e}; "
+           f"{result.seconds:.1f} s; exit code {result.exit_code}.", ""]
+    out += [f"- {reason}" for reason in result.reasons]
+    if result.causes:
+        sizes = list(result.causes[0].at_sizes)
+        out += ["", f"| cause | {unit} ± error | d*(ε) | " + " | ".join(
+            f"{measure} at {s}" for s in sizes) + " |",
+            "|---|---|---|" + "---|" * len(sizes)]
+        for c in (*result.causes, *((result.total,) if result.total else ())):
+            e = c.contribution
+            out.append(f"| {c.name} | {e.value:.3e} ± {e.stderr:.1e} | {_d(c.d_star)} | "
+                       + " | ".join(f"{v:.2e}" for v in c.at_sizes.values()) + " |")
     return "\n".join(out) + "\n"

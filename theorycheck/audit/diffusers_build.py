@@ -70,6 +70,8 @@ NOT_APPLICABLE: dict[str, str] = {
     "DDPMWuerstchenScheduler": "continuous-time cosine schedule without an alphas_cumprod table",
     "EntropyBoundScheduler": "discrete (token) diffusion",
     "BlockRefinementScheduler": "discrete (token) diffusion",
+    "DiscreteDDIMScheduler": "discrete (token) diffusion (D3PM uniform corruption)",
+    "ConsistencyDecoderScheduler": _CONSISTENCY,
     "CogVideoXDDIMScheduler": "CogVideoX's v-prediction with its own SNR shift (video latents)",
     "CogVideoXDPMScheduler": "CogVideoX's v-prediction with its own SNR shift (video latents)",
 }
@@ -279,6 +281,12 @@ def make_scheduler_loop(cls: type, config: dict[str, Any] | None = None, *, step
                          mode="shipped", alpha_bar_at=alpha_bar_interpolator(table, interp),
                          alpha_bar_table=table, step_kwargs=dict(step_kwargs or {}),
                          exact_tables=can_ideal)
+    probe = build("shipped")
+    if not hasattr(probe, "alphas_cumprod") or not all(
+            hasattr(probe, a) for a in ("set_timesteps", "step", "scale_model_input")):
+        raise NotApplicableError(f"{label}: not applicable: no alphas_cumprod table or no "
+                                 "set_timesteps/scale_model_input/step (not a discrete VP "
+                                 "sampler)")
     try:
         loop.end_point()
     except SamplerProtocolError:

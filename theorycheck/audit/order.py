@@ -81,15 +81,27 @@ class Factor:
             den += e
         return np.asarray(num / den)
 
+    def cdf(self, y: NDArray[np.float64], end: EndPoint) -> NDArray[np.float64]:
+        """Distribution function of the target smoothed to ``end``, at ``y``."""
+        out = np.zeros_like(y)
+        for w, m, v in self._components(end):
+            out += w * special.ndtr((y - m) / math.sqrt(v))
+        return out
+
+    def _components(self, end: EndPoint) -> list[tuple[float, float, float]]:
+        comps = []
+        for w, mu, s in zip(self.weights, self.means, self.variances, strict=True):
+            if end.units == "sigma":
+                comps.append((w, mu, s + end.end_variance))
+            else:
+                a = end.end_alpha_bar
+                comps.append((w, math.sqrt(a) * mu, a * s + (1.0 - a)))
+        return comps
+
     def density(self, y: NDArray[np.float64], end: EndPoint) -> NDArray[np.float64]:
         """Density of the target smoothed to ``end`` (module docstring), at ``y``."""
         out = np.zeros_like(y)
-        for w, mu, s in zip(self.weights, self.means, self.variances, strict=True):
-            if end.units == "sigma":
-                m, v = mu, s + end.end_variance
-            else:
-                a = end.end_alpha_bar
-                m, v = math.sqrt(a) * mu, a * s + (1.0 - a)
+        for w, m, v in self._components(end):
             out += w * np.exp(-0.5 * (y - m) ** 2 / v) / math.sqrt(2 * math.pi * v)
         return out
 
@@ -109,7 +121,9 @@ class ChainDensity:
     z, y, slope : ndarray, shape (n,)
         Grid of the start, ``F(z)`` and ``F'(z)``.
     tv : Estimate
-        ``TV(q, p)`` (module docstring) with the quadrature + difference error.
+        ``TV(q, p)`` (module docstring); error = half-grid quadrature + 2h difference + tails +
+        the mass check ``|∫ p(F) F' dz - P(F(-L) < Y < F(L))|`` (large where the grid does not
+        resolve a near-fold of F).
     end_point : EndPoint
     seconds : float
     """
@@ -189,7 +203,12 @@ def chain_density(chain: SchedulerLoop, factor: Factor, *, num_points: int = 10_
     tv_2h, _ = _tv_integral(sub, y[::4], d2, p)
     diff_err = abs(tv_h - tv_2h) / 3.0
     tail = float(special.erfc(L / math.sqrt(2)))
-    err = quad_err + diff_err + tail + 1e-13
+    # Mass check: ∫ p(F(z)) F'(z) dz must equal the target's mass on [F(-L), F(L)]; a grid that
+    # does not resolve a steep part of F (a near-fold) fails it, and the TV is then unresolved.
+    mass = float(np.trapezoid(p(y) * d1, z))
+    mass_ref = float(np.diff(factor.cdf(np.array([y[0], y[-1]]), end))[0])
+    mass_err = abs(mass - mass_ref)
+    err = quad_err + diff_err + tail + mass_err + 1e-13
     for arr in (z, y, d1):
         arr.setflags(write=False)
     return ChainDensity(

@@ -42,7 +42,7 @@ from typing import Any
 import numpy as np
 
 from theorycheck._validation import check_real, check_rng
-from theorycheck.audit.scheduler_loop import EndPoint, SchedulerLoop
+from theorycheck.audit.scheduler_loop import AuditableChain, EndPoint
 from theorycheck.audit.wholechain import ChainFailure, ImpulseResponse, impulse_response
 from theorycheck.divergences.gaussian import tv_isotropic
 from theorycheck.results import ErrorKind, Estimate
@@ -205,13 +205,13 @@ def _fmt_d(d: float) -> str:
     return "never" if not math.isfinite(d) else f"{d:.3g}"
 
 
-def cause_breakdown(loop: SchedulerLoop, *, rng: np.random.Generator, eps: float = 1e-3,
+def cause_breakdown(loop: AuditableChain, *, rng: np.random.Generator, eps: float = 1e-3,
                     max_ambient_dim: float = 1e9, columns: int = 16) -> CauseBreakdown:
     """Per-cause orthogonal error, ``d*(ε)`` and the verdict of a scheduler loop.
 
     Parameters
     ----------
-    loop : SchedulerLoop
+    loop : AuditableChain
         Any mode; the three modes are derived from it.
     rng : numpy.random.Generator
         Impulse amplitudes (one child per mode).

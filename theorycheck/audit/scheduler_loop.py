@@ -33,7 +33,7 @@ import sys
 from collections.abc import Callable, Iterator
 from contextlib import ExitStack, contextmanager, nullcontext
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Protocol
 from unittest import mock
 
 import numpy as np
@@ -43,7 +43,7 @@ from theorycheck.audit.wholechain import ChainFailure, Denoiser
 from theorycheck.errors import InvalidParameterError
 
 __all__ = ["MODES", "DTYPES", "NumpyBackend", "TorchBackend", "SchedulerLoop", "EndPoint",
-           "model_output", "alpha_bar_interpolator"]
+           "AuditableChain", "model_output", "alpha_bar_interpolator"]
 
 MODES = ("ideal", "table", "shipped")
 DTYPES = ("float64", "float32", "float16")
@@ -236,6 +236,35 @@ class EndPoint:
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready dict."""
         return dict(self.__dict__, denoises=self.denoises)
+
+
+class AuditableChain(Protocol):
+    """A whole chain with the three modes and an end point (what the per-cause audit needs)."""
+
+    @property
+    def name(self) -> str:
+        """Label."""
+
+    @property
+    def steps(self) -> int:
+        """N."""
+
+    @property
+    def dtype(self) -> str:
+        """Shipped dtype."""
+
+    @property
+    def exact_tables(self) -> bool:
+        """Whether the ideal mode really uses exact tables."""
+
+    def with_mode(self, mode: str) -> AuditableChain:
+        """The same chain in ``mode`` (:data:`MODES`)."""
+
+    def end_point(self) -> EndPoint:
+        """Start and end levels."""
+
+    def __call__(self, z_T: NDArray[np.float64], denoiser: Denoiser, noise: Any
+                 ) -> NDArray[np.float64]: ...
 
 
 @dataclass(frozen=True, kw_only=True, eq=False)

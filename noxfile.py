@@ -79,25 +79,47 @@ def false_alarms(session: nox.Session) -> None:
                 "sys.exit(main(seeds=50, jobs=2))", env=ONE_THREAD)
 
 
-@nox.session(name="audit-diffusers", python=PYTHON)
-def audit_diffusers(session: nox.Session) -> None:
-    """Audit diffusers' schedulers; write reports/diffusers-audit.md (and .json).
-
-    Installs the CPU build of torch with pip (never uv: it would pull a multi-GB CUDA build),
-    first from PyTorch's CPU index and, if that index is unreachable, by version from the
-    configured indexes; then diffusers.  Exits non-zero if a verdict differs from the one fixed
-    in advance (theorycheck/audit/diffusers_adapters.py).
-    """
-    session.install("-e", ".")
+def _install_cpu_torch(session: nox.Session) -> None:
+    """torch's CPU build with pip (never uv: it would pull a multi-GB CUDA build)."""
     try:
         session.run("python", "-m", "pip", "install", "--timeout", "20", "torch==2.13.0",
                     "--index-url", "https://download.pytorch.org/whl/cpu")
     except nox.command.CommandFailed:
         session.run("python", "-m", "pip", "install", "torch==2.13.0")
+
+
+@nox.session(name="audit-diffusers", python=PYTHON)
+def audit_diffusers(session: nox.Session) -> None:
+    """Audit every applicable diffusers scheduler as shipped; write reports/diffusers-audit.md.
+
+    Installs the CPU build of torch with pip, first from PyTorch's CPU index and, if that index
+    is unreachable, by version from the configured indexes; then diffusers.  The table
+    (theorycheck/audit/diffusers_table.py): per-cause verdicts in float32 and float64, d*(1e-3),
+    measured orders on k = 1 targets, the LMS/PNDM/DEIS checks and a figure (about 9 minutes on
+    a loaded 2-core machine).  Exits non-zero if a float64 run fails mid-chain.
+    """
+    session.install("-e", ".[report]")
+    _install_cpu_torch(session)
     session.install("diffusers")
-    session.run("python", "-m", "theorycheck.audit.diffusers_adapters",
+    session.run("python", "-m", "theorycheck.audit.diffusers_table",
                 "--report", "reports/diffusers-audit.md", "--json", "reports/diffusers-audit.json",
-                *session.posargs)
+                *session.posargs, env=ONE_THREAD)
+
+
+@nox.session(name="audit-kdiffusion", python=PYTHON)
+def audit_kdiffusion(session: nox.Session) -> None:
+    """Audit k-diffusion's samplers; write reports/kdiffusion-audit.md (its own virtualenv).
+
+    k-diffusion 0.1.1.post1 depends on clip-anytorch, whose import needs pkg_resources (gone
+    from setuptools >= 81), and on dctorch, which pins numpy < 2: both pinned here, in this
+    session only.  torch's CPU build is installed first, with pip.
+    """
+    _install_cpu_torch(session)
+    session.install("setuptools<81", "numpy<2", "k-diffusion==0.1.1.post1")
+    session.install("-e", ".")
+    session.run("python", "-m", "theorycheck.audit.kdiffusion_adapters",
+                "--report", "reports/kdiffusion-audit.md",
+                "--json", "reports/kdiffusion-audit.json", *session.posargs, env=ONE_THREAD)
 
 
 @nox.session(python=PYTHON)

@@ -241,3 +241,21 @@ def test_load_config(tmp_path):
     with pytest.raises(InvalidParameterError, match="must be a JSON object"):
         load_config(str(tmp_path / "list.json") if (tmp_path / "list.json").write_text(
             "[1, 2]", encoding="utf-8") else "")
+
+
+# ---- CLI paths that need no torch ---------------------------------------------------------------
+
+def test_cli_not_applicable_is_one_line_exit_2(capsys):
+    from theorycheck.cli import main
+
+    assert main(["audit", "diffusers:FlowMatchEulerDiscreteScheduler"]) == 2
+    err = capsys.readouterr().err.strip()
+    assert err.count("\n") == 0
+    assert "diffusers:FlowMatchEulerDiscreteScheduler: not applicable: flow matching" in err
+
+
+def test_cli_bad_config_json_exit_2(capsys):
+    from theorycheck.cli import main
+
+    assert main(["audit", "diffusers:DDIMScheduler", "--config", "{not json"]) == 2
+    assert "`--config` is not valid JSON" in capsys.readouterr().err

@@ -30,7 +30,7 @@ def _chain(steps: int, kind: str = "ab2", **kw):
 def test_density_of_multistep_chain_at_200_steps_matches_monte_carlo():
     chain = _chain(200)
     start = time.perf_counter()
-    res = chain_density(chain, SMOOTH)
+    res = chain_density(chain, SMOOTH, start="gaussian")
     assert time.perf_counter() - start <= 5.0
     assert res.tv.stderr < 1e-6 and 0 < res.tv.value < 0.05
     rng = np.random.default_rng(0)
@@ -84,3 +84,14 @@ def test_factor_validation_and_denoiser():
     expected = 0.5 + math.sqrt(ab) * 2.0 / (ab * 2.0 + 1 - ab) * (u - math.sqrt(ab) * 0.5)
     np.testing.assert_allclose(g.denoiser(u, ab), expected, rtol=1e-14)
     assert ROUGH.variances[0] < SMOOTH.variances[0]
+
+
+def test_exact_start_removes_the_startup_floor():
+    # A deterministic bijection keeps the start-up mismatch for ever: from z_T ~ N(0, 1) the TV
+    # cannot fall below TV(N(0, 1), p_T); from the exact start only the solver's error is left.
+    chain = _chain(50, kind="ddim", set_alpha_to_one=False)
+    shipped = chain_density(chain, SMOOTH, num_points=4001, start="gaussian").tv
+    exact = chain_density(chain, SMOOTH, num_points=4001, start="exact").tv
+    assert exact.value < shipped.value
+    with pytest.raises(InvalidParameterError, match="`start` must be 'exact' or 'gaussian'"):
+        chain_density(chain, SMOOTH, num_points=401, start="uniform")

@@ -147,6 +147,9 @@ class CauseBreakdown:
     responses : dict[str, ImpulseResponse]
         Per mode.
     reasons : tuple of str
+    verdict_without_table : str or None
+        The verdict with the table-precision cause removed: what a network trained with the
+        library's own float tables (whose noise levels it then learned) would see.
     settings : dict
     seconds : float
     """
@@ -162,6 +165,7 @@ class CauseBreakdown:
     reasons: tuple[str, ...]
     settings: dict[str, Any]
     seconds: float
+    verdict_without_table: str | None = None
 
     @property
     def exit_code(self) -> int:
@@ -172,6 +176,7 @@ class CauseBreakdown:
         """JSON-ready dict with the top-level field ``verdict``."""
         return {"name": self.name, "verdict": self.verdict, "exit_code": self.exit_code,
                 "dominating_cause": self.dominating, "comparison": self.comparison,
+                "verdict_without_table_precision": self.verdict_without_table,
                 "end_point": None if self.end_point is None else self.end_point.to_dict(),
                 "total": None if self.total is None else self.total.to_dict(),
                 "causes": [c.to_dict() for c in self.causes],
@@ -275,6 +280,9 @@ def cause_breakdown(loop: AuditableChain, *, rng: np.random.Generator, eps: floa
                    "impulse responses of the whole chain")
     verdict = _call(total.contribution.value, total.contribution.stderr, e_tol, d_max, comparison)
     dominating = max(causes, key=lambda c: abs(c.contribution.value)).name
+    table = next(c for c in causes if c.name == "table precision").contribution
+    without = _call(total.contribution.value - table.value,
+                    total.contribution.stderr + table.stderr, e_tol, d_max, comparison)
     what = ("TV_⊥" if comparison == "smoothed" else "W2_⊥")
     reasons = [
         (f"comparison: the chain stops at noise variance {end.end_variance:.4g} ({end.units} "
@@ -290,6 +298,8 @@ def cause_breakdown(loop: AuditableChain, *, rng: np.random.Generator, eps: floa
         reasons.append(f"{c.name}: {c.contribution.value:.3e} ± {c.contribution.stderr:.1e}, "
                        f"d* = {_fmt_d(c.d_star)} ({c.detail})")
     reasons.append(f"dominating cause: {dominating}")
+    reasons.append(f"without the table-precision cause (a network trained on the library's own "
+                   f"float tables): {without}")
     if not loop.exact_tables:
         reasons.append("note: the class takes no trained_betas, so the ideal run uses the "
                        "shipped tables: table precision is inside the coefficient design")
@@ -303,7 +313,7 @@ def cause_breakdown(loop: AuditableChain, *, rng: np.random.Generator, eps: floa
     return CauseBreakdown(name=loop.name, verdict=verdict, dominating=dominating,
                           comparison=comparison, end_point=end, total=total, causes=causes,
                           responses=responses, reasons=tuple(reasons), settings=settings,
-                          seconds=time.perf_counter() - start)
+                          seconds=time.perf_counter() - start, verdict_without_table=without)
 
 
 def _mode_text(mode: str, dtype: str) -> str:

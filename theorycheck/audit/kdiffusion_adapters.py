@@ -246,7 +246,8 @@ def kdiffusion_markdown(run: dict[str, Any]) -> str:
                    f"{a.total.contribution.value:.2e} | {_d(a.total.d_star)} | "
                    f"{_d(ds['table precision'])} | {_d(ds['arithmetic'])} | {orders[0]} | "
                    f"{orders[1]} |")
-    out += ["", "TV against N (exact tables, float64):", "",
+    out += ["", "TV against N (exact σ grid, float64, exact start: the forward law at σ_max; "
+            "change of variables through the whole chain, `theorycheck/audit/order.py`):", "",
             "| sampler | target | " + " | ".join(f"N={n}" for n in ORDER_STEPS) + " |",
             "|---|---|" + "---|" * len(ORDER_STEPS)]
     for name, row in run["rows"].items():

@@ -259,3 +259,24 @@ def test_cli_bad_config_json_exit_2(capsys):
 
     assert main(["audit", "diffusers:DDIMScheduler", "--config", "{not json"]) == 2
     assert "`--config` is not valid JSON" in capsys.readouterr().err
+
+
+def test_old_audit_explains_flat_curve_with_non_adaptive_coefficients():
+    # The per-step audit's former bare "contradiction" (the DDIM-in-float32 example):
+    # the message now says why the two checks differ, with the numbers.
+    from types import SimpleNamespace
+
+    from theorycheck.audit.verdict import _flat_but_not_adaptive
+    from theorycheck.results import ErrorKind, Estimate
+
+    condition = SimpleNamespace(
+        coefficient_error=Estimate(value=-1.6e-7, stderr=1e-9, method="m",
+                                   error_kind=ErrorKind.TOLERANCE),
+        startup_error=4.0e-5)
+    dfree = SimpleNamespace(judged_max_dim=297.0,
+                            tv=(Estimate(value=2e-3, stderr=1e-5, method="m",
+                                         error_kind=ErrorKind.STDERR),))
+    text = _flat_but_not_adaptive(condition, dfree)
+    assert "contradiction" not in text
+    assert "judged on d ≤ 297" in text and "predicts TV_⊥ ≤ 7.8e-07" in text
+    assert "start-up floor" in text and "diffusers:CLASS" in text

@@ -36,6 +36,8 @@ import numpy as np
 
 from theorycheck._validation import check_int, check_real, check_rng
 from theorycheck.audit.checks import (
+    FLAT_MAX_SPREAD,
+    STARTUP_FRACTION,
     BruteForceCheck,
     DimensionCheck,
     RateCheck,
@@ -144,6 +146,22 @@ def _coefficient_call(condition: OneStepAudit, threshold: float) -> bool | None:
     return None
 
 
+def _flat_but_not_adaptive(condition: OneStepAudit, dfree: DimensionCheck) -> str:
+    """Why a flat TV curve does not refute non-adaptive coefficients (no bare "contradiction")."""
+    d_judged = dfree.judged_max_dim
+    e = abs(condition.coefficient_error.value)
+    tv_k = dfree.tv[0].value
+    predicted = e * math.sqrt(max(d_judged - 1, 0.0) / (4 * math.pi))
+    return (f"the checks see different ranges: the coefficients exceed the threshold for "
+            f"d ≤ d_max, but the TV curve could only be judged on d ≤ {d_judged:.3g} (beyond it "
+            f"the start-up floor, e_total - e_coef = {condition.startup_error:.2e}, exceeds "
+            f"{STARTUP_FRACTION:g} TV_k), where |e_coef| = {e:.2e} predicts TV_⊥ ≤ "
+            f"{predicted:.1e}, far below the {FLAT_MAX_SPREAD - 1:.0%} of TV_k = {tv_k:.1e} a flat "
+            "call tolerates: the flat curve cannot see the coefficient error. Two causes are "
+            "folded here (coefficients, e.g. float32 arithmetic, and the start-up floor ᾱ_T); "
+            "`theorycheck audit diffusers:CLASS` gives each with its d*")
+
+
 def _decide(probe: ProbeResult, condition: OneStepAudit | None, brute: BruteForceCheck,
             dfree: DimensionCheck | None, threshold: float, settings: dict[str, Any]
             ) -> tuple[AuditVerdict, list[str]]:
@@ -182,12 +200,17 @@ def _decide(probe: ProbeResult, condition: OneStepAudit | None, brute: BruteForc
         return AuditVerdict.INCONCLUSIVE, reasons
     if coef is True:
         if dfree is not None and dfree.call == "grows":
-            reasons.append("contradiction: adaptive coefficients but TV grows with d")
+            reasons.append(
+                "the checks disagree: the coefficients keep |e_coef| below the threshold, yet the "
+                "exact-split TV grows with d, so the growth comes from something the one-step "
+                "condition does not cover (the start-up mismatch beyond the judged range, or the "
+                "k-dimensional part); `theorycheck audit diffusers:CLASS` separates the causes "
+                "with their d*")
             return AuditVerdict.INCONCLUSIVE, reasons
         return AuditVerdict.ADAPTIVE, reasons
     if coef is False:
         if dfree is not None and dfree.call == "flat":
-            reasons.append("contradiction: non-adaptive coefficients but TV flat in d")
+            reasons.append(_flat_but_not_adaptive(condition, dfree))
             return AuditVerdict.INCONCLUSIVE, reasons
         return AuditVerdict.NOT_ADAPTIVE, reasons
     reasons.append("the error bound of e_coef straddles the threshold")

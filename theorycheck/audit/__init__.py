@@ -8,6 +8,14 @@ command line.  Modules: :mod:`~theorycheck.audit.loader` (TARGET strings),
 DFREE- and RATE-style checks), :mod:`~theorycheck.audit.verdict` (the rule and the record),
 :mod:`~theorycheck.audit.report` (markdown), :mod:`~theorycheck.audit.examples` and
 :mod:`~theorycheck.audit.diffusers_adapters` (lazy: needs torch and diffusers).
+
+Samplers as shipped (``theorycheck audit diffusers:CLASS``): :mod:`~theorycheck.audit.wholechain`
+(the whole-chain protocol and exact impulse responses), :mod:`~theorycheck.audit.scheduler_loop`
+(a scheduler's own loop with an exact model, in ideal/table/shipped modes),
+:mod:`~theorycheck.audit.diffusers_build` (``diffusers:CLASS`` by name),
+:mod:`~theorycheck.audit.causes` (per-cause d* and verdict), :mod:`~theorycheck.audit.order`
+(exact k = 1 density, measured order), :mod:`~theorycheck.audit.diffusers_table` and
+:mod:`~theorycheck.audit.kdiffusion_adapters` (reports; lazy: need torch).
 """
 
 from __future__ import annotations

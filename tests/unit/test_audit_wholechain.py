@@ -280,3 +280,14 @@ def test_old_audit_explains_flat_curve_with_non_adaptive_coefficients():
     assert "contradiction" not in text
     assert "judged on d ≤ 297" in text and "predicts TV_⊥ ≤ 7.8e-07" in text
     assert "start-up floor" in text and "diffusers:CLASS" in text
+
+
+def test_rounding_variance_of_a_float16_chain_matches_monte_carlo():
+    # Off the data the exact chain returns 0; in float16 rounding leaves a variance that the
+    # all-inputs row of the impulse run measures.  (β from 0.01: the fake casts its table to
+    # the sample dtype, and float16 rounds ᾱ_0 = 1 - 1e-4 to 1.)
+    loop = _loop(steps=20, dtype="float16", beta_start=0.01)
+    resp = impulse_response(loop, rng=np.random.default_rng(5), columns=64)
+    assert resp.rounding_variance > 0
+    mc, se = _monte_carlo_variance(loop, 20_000, np.random.default_rng(6))
+    assert abs(resp.variance() - mc) <= 3 * (se + resp.variance_error())

@@ -307,7 +307,8 @@ def cause_breakdown(loop: AuditableChain, *, rng: np.random.Generator, eps: floa
         if max(r.nonlinearity, r.non_additivity) > 1e-6:
             reasons.append(f"note: the {mode} run is not linear on data-free coordinates "
                            f"(residual {max(r.nonlinearity, r.non_additivity):.1e} per unit "
-                           "input); the error bars include it")
+                           "input); the variance it adds is measured on the all-inputs row and "
+                           "included")
     if verdict == "inconclusive":
         reasons.append("the error bar of the total straddles d_max")
     return CauseBreakdown(name=loop.name, verdict=verdict, dominating=dominating,

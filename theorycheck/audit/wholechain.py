@@ -152,6 +152,9 @@ class ImpulseResponse:
     non_additivity : float
         Residual of the mix row (all inputs at once, amplitudes of order 1) against
         ``g a + Σ h_j b_j``.
+    rounding_variance, rounding_variance_spread : float
+        Mean square of that residual over the columns (the variance rounding adds) and its
+        standard error.
     columns : int
         Independent columns (amplitude draws).
     """
@@ -164,27 +167,34 @@ class ImpulseResponse:
     nonlinearity: float
     non_additivity: float
     columns: int
+    rounding_variance: float = 0.0
+    rounding_variance_spread: float = 0.0
 
     def variance(self, start_variance: float = 1.0) -> float:
-        """``g² v + Σ h_j²``: output variance for ``z_T ~ N(0, v)``."""
-        return self.gain**2 * start_variance + self.noise_gains_sq
+        """``g² v + Σ h_j² + r²``: output variance for ``z_T ~ N(0, v)``.
+
+        ``r²`` (:attr:`rounding_variance`) is the mean square of the mix row's departure from
+        linearity: the variance rounding adds when every input is active, as in a real chain.
+        """
+        return self.gain**2 * start_variance + self.noise_gains_sq + self.rounding_variance
 
     def variance_error(self, start_variance: float = 1.0) -> float:
-        """Error of :meth:`variance`: column spreads plus ``r²`` for the linearity residual ``r``.
+        """Error of :meth:`variance`: the column spreads of ``g``, ``Σ h_j²`` and ``r²``.
 
-        Rounding (float32) makes the chain slightly non-linear; the part of it correlated with
-        the input changes the per-column gains and is in their spread, the rest adds at most
-        ``r²`` of variance.
+        Rounding (float32, float16) makes the chain slightly non-linear: the part correlated
+        with the input changes the per-column gains (their spread), the rest is ``r²``.
         """
-        r = max(self.nonlinearity, self.non_additivity)
         return (2 * abs(self.gain) * self.gain_spread * start_variance
-                + self.noise_gains_sq_spread + r * r)
+                + self.noise_gains_sq_spread + self.rounding_variance_spread
+                + self.nonlinearity**2)
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready dict."""
         return {"gain": self.gain, "gain_spread": self.gain_spread,
                 "noise_gains_sq": self.noise_gains_sq,
                 "noise_gains_sq_spread": self.noise_gains_sq_spread, "num_draws": self.num_draws,
+                "rounding_variance": self.rounding_variance,
+                "rounding_variance_spread": self.rounding_variance_spread,
                 "nonlinearity": self.nonlinearity, "non_additivity": self.non_additivity,
                 "columns": self.columns,
                 "method": "impulse responses of the whole chain (one batched run, exact "
@@ -252,7 +262,11 @@ def impulse_response(chain: WholeChain, *, rng: np.random.Generator, columns: in
     # Residuals per unit input (the impulses have |amplitude| in [0.5, 1.5]).
     nonlinearity = float(np.abs(out[num + 2] - SCALE_FACTOR * out[0]).max()) / SCALE_FACTOR
     predicted_mix = g_cols * a_mix + (np.sum(h_cols * b_mix, axis=0) if num else 0.0)
-    non_additivity = float(np.abs(out[num + 1] - predicted_mix).max())
+    resid = out[num + 1] - predicted_mix
+    non_additivity = float(np.abs(resid).max())
+    # The mix row's amplitudes have mean square 13/12 (uniform |a| on [0.5, 1.5]); a standard
+    # normal input has 1.
+    rsq = resid**2 * (12.0 / 13.0)
     sqrt_c = math.sqrt(cols)
     for arr, what in ((g_cols, "gain"), (hsq_cols, "noise gains")):
         if not np.all(np.isfinite(arr)):
@@ -262,4 +276,6 @@ def impulse_response(chain: WholeChain, *, rng: np.random.Generator, columns: in
         gain=float(g_cols.mean()), gain_spread=float(g_cols.std(ddof=1) / sqrt_c),
         noise_gains_sq=float(hsq_cols.mean()),
         noise_gains_sq_spread=float(hsq_cols.std(ddof=1) / sqrt_c), num_draws=num,
-        nonlinearity=nonlinearity, non_additivity=non_additivity, columns=cols)
+        nonlinearity=nonlinearity, non_additivity=non_additivity, columns=cols,
+        rounding_variance=float(rsq.mean()), rounding_variance_spread=float(rsq.std(ddof=1)
+                                                                            / sqrt_c))

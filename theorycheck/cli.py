@@ -218,6 +218,27 @@ def _cmd_audit_loop(args: argparse.Namespace) -> int:
     return result.exit_code
 
 
+def _cmd_audit_memory(args: argparse.Namespace, sampler: Any) -> int:
+    """A step-protocol sampler with ``reset()`` (memory): the whole-chain per-cause audit."""
+    import numpy as np
+
+    from theorycheck.audit.causes import cause_breakdown
+    from theorycheck.audit.report import breakdown_markdown, breakdown_summary_lines
+    from theorycheck.audit.step_chain import step_sampler_chain
+
+    chain = step_sampler_chain(sampler, name=args.target)
+    result = cause_breakdown(chain, rng=np.random.default_rng(args.seed), eps=args.eps,
+                             max_ambient_dim=args.max_dim)
+    print("\n".join(breakdown_summary_lines(result)))
+    if args.json:
+        payload = result.to_dict()
+        payload["seed"] = args.seed
+        _write_json(args.json, payload)
+    if args.report:
+        _write_audit_report(args.report, breakdown_markdown(result))
+    return result.exit_code
+
+
 def _cmd_audit(args: argparse.Namespace) -> int:
     import numpy as np
 
@@ -227,6 +248,8 @@ def _cmd_audit(args: argparse.Namespace) -> int:
     if isinstance(args.target, str) and args.target.startswith("diffusers:"):
         return _cmd_audit_loop(args)
     sampler = load_sampler(args.target)
+    if callable(getattr(sampler, "reset", None)):
+        return _cmd_audit_memory(args, sampler)
     result = audit_sampler(sampler, rng=np.random.default_rng(args.seed), name=args.target)
     print("\n".join(audit_summary_lines(result)))
     if args.json:

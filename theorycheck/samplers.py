@@ -2,8 +2,9 @@
 
 Protocol (THEORY §1): a sampler has ``alpha_bar`` (ᾱ_t for t = 1..T, float64, shape (T,)) and
 ``step(y, t, score, noise) -> y_prev`` acting on arrays of shape ``(n, d)``, for t = T..2, where
-``score`` is the array ``s_t(y)`` and ``noise`` a standard normal array.  The built-in designs
-all take the generic step
+``score`` is the array ``s_t(y)`` and ``noise`` a standard normal array.  A sampler with memory
+(a multistep solver) may also have ``reset()``: :func:`run_chain` calls it before each chain and
+then calls ``step`` in order t = T..2.  The built-in designs all take the generic step
 
     Y_{t-1} = (Y_t + η_t s_t(Y_t) + σ_t Z_t) / sqrt(α_t),
 
@@ -194,6 +195,9 @@ def run_chain(sampler: Any, score: ScoreFunction, *, num_samples: int, dim: int,
                 f"`basis` must have shape ({d}, k) (got {basis.shape})")
         main_rng, sub_rng = rng.spawn(2)
         rng = main_rng
+    reset = getattr(sampler, "reset", None)
+    if callable(reset):
+        reset()
     if initial is None:
         y = _draw(rng, sub_rng, basis, (n, d))
     else:

@@ -301,8 +301,10 @@ def cause_breakdown(loop: AuditableChain, *, rng: np.random.Generator, eps: floa
     reasons.append(f"without the table-precision cause (a network trained on the library's own "
                    f"float tables): {without}")
     if not loop.exact_tables:
-        reasons.append("note: the class takes no trained_betas, so the ideal run uses the "
-                       "shipped tables: table precision is inside the coefficient design")
+        reasons.append("note: this chain has no exact-table run (e.g. the class takes no "
+                       "trained_betas, or a user sampler has one table and one arithmetic): "
+                       "table precision (and, when the modes coincide, arithmetic) is inside the "
+                       "coefficient design")
     for mode, r in responses.items():
         if max(r.nonlinearity, r.non_additivity) > 1e-6:
             reasons.append(f"note: the {mode} run is not linear on data-free coordinates "

@@ -268,8 +268,10 @@ def cause_breakdown(loop: AuditableChain, *, rng: np.random.Generator, eps: floa
                        f"{loop.dtype} run minus float64 run of the same loop"),
         "start-up floor": (rs.gain**2 * (1.0 - r_star), 2 * abs(rs.gain) * rs.gain_spread,
                            f"z_T ~ N(0, {end.start_variance:.6g}) against the forward "
-                           f"variance {end.exact_start_variance:.6g} at the first timestep "
-                           f"{end.first_timestep:g} (ᾱ = {end.first_alpha_bar:.3e})"),
+                           f"variance {end.exact_start_variance:.6g} at the first "
+                           + ("step" if end.first_timestep is None
+                              else f"timestep {end.first_timestep:g}")
+                           + f" (ᾱ = {end.first_alpha_bar:.3e})"),
     }
     causes = tuple(_cause(name, v / v_ref, err / v_ref, comparison, e_tol, d_max, detail,
                           "impulse responses of the whole chain")

@@ -138,7 +138,7 @@ class KDiffusionChain:
         hi = sig[0]
         return EndPoint(units="sigma", start_variance=hi**2, exact_start_variance=hi**2,
                         end_variance=sig[-1] ** 2, end_alpha_bar=1.0 / (1.0 + sig[-1] ** 2),
-                        first_timestep=math.nan, first_alpha_bar=1.0 / (1.0 + hi**2),
+                        first_timestep=None, first_alpha_bar=1.0 / (1.0 + hi**2),
                         how="k-diffusion σ units; Karras grid with final σ = 0")
 
     def __call__(self, z_T: NDArray[np.float64], denoiser: Denoiser, noise: Any

@@ -29,7 +29,6 @@ The array backend is torch for diffusers and numpy for the torch-free fakes used
 from __future__ import annotations
 
 import math
-import sys
 from collections.abc import Callable, Iterator
 from contextlib import ExitStack, contextmanager, nullcontext
 from dataclasses import dataclass, field
@@ -215,6 +214,10 @@ class EndPoint:
         The same at the end point (0: the last step denoises; compare with a point mass).
     end_alpha_bar : float
         ᾱ at the end point (1 when it denoises).
+    first_timestep : float or None
+        The first training timestep (None for a continuous σ grid).
+    first_alpha_bar : float
+        ᾱ at the first step.
     how : str
         How the end point was read off the scheduler.
     """
@@ -224,7 +227,7 @@ class EndPoint:
     exact_start_variance: float
     end_variance: float
     end_alpha_bar: float
-    first_timestep: float
+    first_timestep: float | None
     first_alpha_bar: float
     how: str
 
@@ -430,7 +433,3 @@ def _no_grad(backend: Any) -> Iterator[None]:
             yield
     else:
         yield
-
-
-def _module_of(obj: Any) -> Any:
-    return sys.modules[type(obj).__module__]

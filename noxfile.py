@@ -79,13 +79,13 @@ def false_alarms(session: nox.Session) -> None:
                 "sys.exit(main(seeds=50, jobs=2))", env=ONE_THREAD)
 
 
-def _install_cpu_torch(session: nox.Session) -> None:
+def _install_cpu_torch(session: nox.Session, *extra: str) -> None:
     """torch's CPU build with pip (never uv: it would pull a multi-GB CUDA build)."""
     try:
-        session.run("python", "-m", "pip", "install", "--timeout", "20", "torch==2.13.0",
+        session.run("python", "-m", "pip", "install", "--timeout", "20", "torch==2.13.0", *extra,
                     "--index-url", "https://download.pytorch.org/whl/cpu")
     except nox.command.CommandFailed:
-        session.run("python", "-m", "pip", "install", "torch==2.13.0")
+        session.run("python", "-m", "pip", "install", "torch==2.13.0", *extra)
 
 
 @nox.session(name="audit-diffusers", python=PYTHON)

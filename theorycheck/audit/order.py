@@ -324,7 +324,8 @@ def measure_order(make_chain: Callable[[int], AuditableChain], factor: Factor, *
     if len(used_steps) < 2:
         raise InvalidParameterError(f"fewer than 2 values of N could be measured for {name!r}: "
                                     + "; ".join(notes))
+    # At least 3 resolved points for an order: two points fit any power.
     fit = fit_slope(used_steps, [e.value for e in tvs], [e.stderr for e in tvs],
-                    min_points=2)
+                    min_points=3)
     return OrderResult(name=name, target=factor.name, steps=tuple(used_steps), tv=tuple(tvs),
                        fit=fit, seconds=time.perf_counter() - clock, note="; ".join(notes))

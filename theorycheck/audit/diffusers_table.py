@@ -314,22 +314,27 @@ def _figure(run: dict[str, Any], path: Path) -> bool:
         import matplotlib.pyplot as plt
     except ImportError:  # pragma: no cover - matplotlib is in the report extra
         return False
-    fig, axes = plt.subplots(1, 2, figsize=(11, 4.5), sharey=True)
+    fig, axes = plt.subplots(1, 2, figsize=(13, 5), sharey=True)
+    labels = [label for label, row in run["rows"].items() if row["orders"]]
+    colours = plt.get_cmap("tab20")(np.linspace(0.0, 1.0, max(len(labels), 1)))
+    markers = "osv^D<>xP*h"
     for ax, target in zip(axes, ("smooth", "rough"), strict=True):
-        for label, row in run["rows"].items():
-            o = row["orders"].get(target)
+        for i, label in enumerate(labels):
+            o = run["rows"][label]["orders"].get(target)
             if o is None:
                 continue
             ok = [(n, e.value) for n, e in zip(o.steps, o.tv, strict=True)
                   if e.stderr < 0.5 * e.value]
             if ok:
-                ax.loglog(*zip(*ok, strict=True), marker="o", label=label)
-        ax.set_title(f"{target} k = 1 target (exact tables, float64)")
+                ax.loglog(*zip(*ok, strict=True), marker=markers[i % len(markers)],
+                          color=colours[i], label=label)
+        ax.set_title(f"{target} k = 1 target (exact start, exact tables, float64)")
         ax.set_xlabel("N (inference steps)")
         ax.grid(True, which="both", alpha=0.3)
     axes[0].set_ylabel("TV(output, target)")
-    axes[1].legend(fontsize=7, loc="lower left")
-    fig.tight_layout()
+    handles, names = axes[0].get_legend_handles_labels()
+    fig.legend(handles, names, fontsize=7, loc="center right")
+    fig.tight_layout(rect=(0.0, 0.0, 0.8, 1.0))
     fig.savefig(path, dpi=110)
     plt.close(fig)
     return True

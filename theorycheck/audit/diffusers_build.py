@@ -119,11 +119,13 @@ def load_config(text: str | None) -> dict[str, Any]:
     return data
 
 
-def exact_betas(config: dict[str, Any], name: str) -> NDArray[np.float64]:
+def exact_betas(config: dict[str, Any], name: str, *, rescale: bool = True
+                ) -> NDArray[np.float64]:
     """The β table of a diffusers config computed in float64 (relative error ≲ 1e-15).
 
     ``linear``, ``scaled_linear``, ``squaredcos_cap_v2`` (Nichol & Dhariwal 2021, eq. 17) and
-    ``trained_betas``; ``rescale_betas_zero_snr`` (Lin et al. 2024, Algorithm 1) is applied.
+    ``trained_betas``; ``rescale_betas_zero_snr`` (Lin et al. 2024, Algorithm 1) is applied when
+    ``rescale`` (the table the model sees; the scheduler applies it itself to what it is given).
     """
     n = int(config.get("num_train_timesteps", 1000))
     kind = config.get("beta_schedule", "linear")
@@ -142,7 +144,7 @@ def exact_betas(config: dict[str, Any], name: str) -> NDArray[np.float64]:
         raise NotApplicableError(f"diffusers:{name}: not applicable: beta_schedule {kind!r} has "
                                  "no exact table here (linear, scaled_linear, squaredcos_cap_v2 "
                                  "or trained_betas)")
-    if config.get("rescale_betas_zero_snr", False):
+    if rescale and config.get("rescale_betas_zero_snr", False):
         root = np.sqrt(np.cumprod(1.0 - betas))
         first, last = root[0], root[-1]
         root = (root - last) * first / (first - last)
@@ -261,6 +263,7 @@ def make_scheduler_loop(cls: type, config: dict[str, Any] | None = None, *, step
         raise SamplerProtocolError(f"{label}: `--steps` N = {steps} exceeds the "
                                    f"{num_train} training steps")
     betas = exact_betas(full, name)
+    raw_betas = exact_betas(full, name, rescale=False)
     table = np.asarray(np.cumprod(1.0 - betas), dtype=np.float64)
     interp = "log" if name in LOG_SIGMA_INTERPOLATION else "linear"
     can_ideal = "trained_betas" in accepted
@@ -268,7 +271,7 @@ def make_scheduler_loop(cls: type, config: dict[str, Any] | None = None, *, step
     def build(mode: str) -> Any:
         kwargs = dict(cfg)
         if mode == "ideal" and can_ideal:
-            kwargs["trained_betas"] = betas.tolist()
+            kwargs["trained_betas"] = raw_betas.tolist()
         try:
             return cls(**kwargs)
         except Exception as exc:  # the library's validation: bad input

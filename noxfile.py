@@ -79,13 +79,13 @@ def false_alarms(session: nox.Session) -> None:
                 "sys.exit(main(seeds=50, jobs=2))", env=ONE_THREAD)
 
 
-def _install_cpu_torch(session: nox.Session, *extra: str) -> None:
+def _install_cpu_torch(session: nox.Session) -> None:
     """torch's CPU build with pip (never uv: it would pull a multi-GB CUDA build)."""
     try:
-        session.run("python", "-m", "pip", "install", "--timeout", "20", "torch==2.13.0", *extra,
+        session.run("python", "-m", "pip", "install", "--timeout", "20", "torch==2.13.0",
                     "--index-url", "https://download.pytorch.org/whl/cpu")
     except nox.command.CommandFailed:
-        session.run("python", "-m", "pip", "install", "torch==2.13.0", *extra)
+        session.run("python", "-m", "pip", "install", "torch==2.13.0")
 
 
 @nox.session(name="audit-diffusers", python=PYTHON)
@@ -112,10 +112,20 @@ def audit_kdiffusion(session: nox.Session) -> None:
 
     k-diffusion 0.1.1.post1 depends on clip-anytorch, whose import needs pkg_resources (gone
     from setuptools >= 81), and on dctorch, which pins numpy < 2: both pinned here, in this
-    session only.  torch's CPU build is installed first, with pip.
+    session only.  It also needs torchvision, whose compiled ops must match torch's build: the
+    CPU pair torch 2.13.0 / torchvision 0.28.0 comes from PyTorch's CPU index; if that index is
+    unreachable, the matching pair from the configured indexes is used instead (torch 2.14.1 /
+    torchvision 0.29.1, a large CUDA build that runs on the CPU).  An unpinned torchvision would
+    upgrade torch, and a PyPI torchvision next to a CPU torch fails to load its ops.
     """
-    _install_cpu_torch(session)
-    session.install("setuptools<81", "numpy<2", "k-diffusion==0.1.1.post1")
+    pair = ("torch==2.13.0", "torchvision==0.28.0")
+    try:
+        session.run("python", "-m", "pip", "install", "--timeout", "20", *pair,
+                    "--index-url", "https://download.pytorch.org/whl/cpu")
+    except nox.command.CommandFailed:
+        pair = ("torch==2.14.1", "torchvision==0.29.1")
+        session.run("python", "-m", "pip", "install", *pair)
+    session.install("setuptools<81", "numpy<2", "k-diffusion==0.1.1.post1", *pair)
     session.install("-e", ".")
     session.run("python", "-m", "theorycheck.audit.kdiffusion_adapters",
                 "--report", "reports/kdiffusion-audit.md",

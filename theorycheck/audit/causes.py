@@ -281,7 +281,8 @@ def cause_breakdown(loop: AuditableChain, *, rng: np.random.Generator, eps: floa
                    e_tol, d_max, "the shipped loop from z_T ~ N(0, 1)",
                    "impulse responses of the whole chain")
     verdict = _call(total.contribution.value, total.contribution.stderr, e_tol, d_max, comparison)
-    dominating = max(causes, key=lambda c: abs(c.contribution.value)).name
+    largest = max(causes, key=lambda c: abs(c.contribution.value))
+    dominating = largest.name if largest.contribution.value != 0.0 else "none (every cause is 0)"
     table = next(c for c in causes if c.name == "table precision").contribution
     without = _call(total.contribution.value - table.value,
                     total.contribution.stderr + table.stderr, e_tol, d_max, comparison)

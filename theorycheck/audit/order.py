@@ -113,7 +113,7 @@ class Factor:
 
 #: Smooth target: well-separated, broad components.
 SMOOTH = Factor(name="smooth", weights=(0.3, 0.7), means=(-1.0, 1.0), variances=(0.25, 0.16))
-#: Rough (near-discrete) target: narrow components (THEORY's "small component variance").
+#: Rough (near-discrete) target: narrow components (``docs/theory.md`` §6: small component variance).
 ROUGH = Factor(name="rough", weights=(0.3, 0.7), means=(-1.0, 1.0), variances=(1e-3, 2e-3))
 
 

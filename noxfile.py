@@ -71,8 +71,10 @@ def report(session: nox.Session) -> None:
 def false_alarms(session: nox.Session) -> None:
     """Run the quick profile over 50 seeds (2 workers); write reports/false-alarms.json.
 
+    Counts false alarms (check FAIL / INCONCLUSIVE) and power (boundary-control detections).
     Exits non-zero if any claim FAILs or goes INCONCLUSIVE on more than 1 seed, or its negative
-    control misses on more than 1.  Seed-independent claims are run once (see the module).
+    or boundary control misses on more than 1.  Seed-independent claims are run once (see the
+    module).
     """
     session.install("-e", ".[test]")
     session.run("python", "-c", "import sys; from theorycheck.claims.false_alarms import main; "

@@ -113,8 +113,10 @@ def _cmd_verify(args: argparse.Namespace) -> int:
                      jobs=args.jobs, progress=terminal_progress())
     width = max((len(r.claim.id) for r in run.results), default=5)
     for result in run.results:
+        boundary = "—" if result.boundary is None else result.boundary.verdict.value
         print(f"{result.claim.id:<{width}}  {result.verdict.value:<12}  "
-              f"control: {result.control.verdict.value:<12}  {result.outcome.measured}")
+              f"control: {result.control.verdict.value:<12}  boundary: {boundary:<12}  "
+              f"{result.outcome.measured}")
     print(f"{len(run.results)} claims, profile {args.profile}, seed {args.seed}: "
           f"{run.timing['total_wall_seconds']:.1f} s")
     if args.json:
@@ -229,7 +231,7 @@ def _build_parser() -> _Parser:
     sched.add_argument("--json", metavar="PATH", help="also write the results as JSON")
     sched.set_defaults(handler=_cmd_schedule)
 
-    ver = sub.add_parser("verify", help="run the claims and their negative controls")
+    ver = sub.add_parser("verify", help="run the claims, their negative and boundary controls")
     ver.add_argument("--profile", choices=("quick", "full"), default="quick")
     ver.add_argument("--claims", nargs="+", metavar="ID", help="claim ids (default: all)")
     ver.add_argument("--seed", type=int, default=0)

@@ -27,6 +27,7 @@ import mpmath
 import numpy as np
 
 from theorycheck.claims.types import MeasuredPoint
+from theorycheck.claims.user_sampler import UserSampler
 from theorycheck.designs import CoefficientDesign, custom_design, make_design
 from theorycheck.errors import InvalidParameterError
 from theorycheck.results import ErrorKind, Estimate
@@ -114,10 +115,12 @@ class PointSpec:
     design: str
     num_steps: int
     fault: Fault | None = None
+    sampler: UserSampler | None = None
 
     def design_label(self) -> str:
-        """Design name, with the fault appended for negative controls."""
-        return self.design if self.fault is None else f"{self.design}[{self.fault.label()}]"
+        """Design name (the target of a user sampler), with the fault appended for controls."""
+        name = self.design if self.sampler is None else f"{self.design}[{self.sampler.target}]"
+        return name if self.fault is None else f"{name}[{self.fault.label()}]"
 
     def curve(self) -> str:
         """Label of the T-scan this point belongs to (design and target)."""
@@ -136,6 +139,8 @@ def _build_target(spec: PointSpec) -> SubspaceGaussianMixture | ProductMixture:
 def _build_design(spec: PointSpec) -> CoefficientDesign:
     c0, c1 = SCHEDULE_CONSTANTS
     schedule = two_phase(spec.num_steps, c0=c0, c1=c1)
+    if spec.sampler is not None:  # a user's sampler: its measured coefficients, never a fault
+        return spec.sampler.design(schedule)
     design = make_design(spec.design, schedule)
     fault = spec.fault
     if fault is None or fault.kind == "tweedie_push":  # the push is not a coefficient change

@@ -25,7 +25,7 @@ the exponent held at ``reference.exponent`` and reported beside it, never used t
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from theorycheck.claims._rate_experiments import (
@@ -55,6 +55,7 @@ from theorycheck.claims.types import (
     Source,
     Variant,
 )
+from theorycheck.claims.user_sampler import USER_DESIGN, UserSampler
 from theorycheck.results import Estimate
 
 __all__ = ["RateClaim", "RateGrids", "build_claim"]
@@ -105,6 +106,12 @@ class RateClaim:
     boundary_fault: Fault
     boundary_text: str
     notes: tuple[str, ...] = ()
+    sampler: UserSampler | None = None
+
+    def with_sampler(self, sampler: UserSampler) -> RateClaim:
+        """The same claim with a user's sampler in place of the built-in designs (claim variant
+        only; the negative and boundary controls stay built in)."""
+        return replace(self, sampler=sampler)
 
     def t_predictions(self) -> tuple[Any, ...]:
         """The predictions judged on every T-scan."""
@@ -137,11 +144,14 @@ class RateClaim:
     def to_claim(self) -> Claim:
         """The registered claim; its check is :func:`run_rate_check` on this declaration."""
         c0, c1 = SCHEDULE_CONSTANTS
-        grids = {p: (f"{', '.join(self.designs)}; two-phase (c0, c1) = ({c0:g}, {c1:g}), seed "
+        designs = (f"user sampler {self.sampler.target} (coefficients probed from its steps)"
+                   if self.sampler is not None else ", ".join(self.designs))
+        grids = {p: (f"{designs}; two-phase (c0, c1) = ({c0:g}, {c1:g}), seed "
                      f"index; d = k. {g.describe()}. Negative control: {self.control_text}. "
                      f"Boundary control: {self.boundary_text}")
                  for p, g in self.grids.items()}
-        return Claim(id=self.id, title=self.title, source=self.source, statement=self.statement,
+        title = self.title if self.sampler is None else f"{self.title} — {self.sampler.target}"
+        return Claim(id=self.id, title=title, source=self.source, statement=self.statement,
                      latex=self.latex, quantity=self.quantity,
                      prediction=Prediction(kind="upper", value=self.bound.exponent,
                                            tolerance=self.tolerance, rationale=self.rationale,
@@ -163,13 +173,17 @@ def _specs(decl: RateClaim, ctx: CheckContext) -> tuple[list[PointSpec], list[Po
     t_grid = grids.boundary_num_steps if boundary else grids.num_steps
     targets = grids.boundary_targets if boundary else grids.targets
     designs = decl.designs[:1] if boundary else decl.designs
+    sampler = decl.sampler if ctx.variant is Variant.CLAIM else None
+    if sampler is not None:
+        designs = (USER_DESIGN,)
     t_specs = [PointSpec(target=target, intrinsic_dim=1, design=design, num_steps=n,
-                         fault=_fault(decl, ctx.variant, design))
+                         fault=_fault(decl, ctx.variant, design), sampler=sampler)
                for design in designs for target in targets for n in t_grid]
     k_specs = [] if boundary else [
         PointSpec(target=MIXTURE, intrinsic_dim=k, design=design,
-                  num_steps=grids.k_scan_num_steps, fault=_fault(decl, ctx.variant, design))
-        for design in decl.designs for k in grids.intrinsic_dims]
+                  num_steps=grids.k_scan_num_steps, fault=_fault(decl, ctx.variant, design),
+                  sampler=sampler)
+        for design in designs for k in grids.intrinsic_dims]
     return t_specs, k_specs
 
 

@@ -23,9 +23,11 @@ from typing import Any
 from theorycheck.claims._rate_experiments import GAUSSIAN, MIXTURE, MIXTURE3, Fault
 from theorycheck.claims.judging import Law
 from theorycheck.claims.rate_claim import RateClaim, RateGrids
+from theorycheck.claims.registry import Registry
 from theorycheck.claims.types import Source
+from theorycheck.claims.user_sampler import UserSampler
 
-__all__ = ["register", "DECLARATIONS"]
+__all__ = ["register", "sampler_registry", "DECLARATIONS"]
 
 _GRIDS = {
     "quick": RateGrids(num_steps=(25, 50, 100, 200, 400, 800), targets=(MIXTURE, GAUSSIAN),
@@ -129,3 +131,9 @@ def register(registry: Any) -> None:
     """Register RATE-TV, RATE-LY and RATE-KL."""
     for decl in DECLARATIONS:
         registry.register(decl.to_claim())
+
+
+def sampler_registry(sampler: UserSampler) -> Registry:
+    """RATE-TV, RATE-LY and RATE-KL with a user's sampler in the claim variant
+    (``theorycheck verify --sampler``); the controls stay built in."""
+    return Registry(decl.with_sampler(sampler).to_claim() for decl in DECLARATIONS)

@@ -43,3 +43,20 @@ def test_scan_measures_the_normalised_ratio() -> None:
 def test_scan_rejects_bad_sd() -> None:
     with pytest.raises(InvalidParameterError, match="`sds` must be <= 1"):
         measure_rough_scan(sds=(2.0,), num_steps=(10,))
+
+
+def test_points_out_of_the_methods_reach_are_listed_not_measured(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    import theorycheck.experiments as experiments
+    from theorycheck.errors import NonFiniteError
+
+    def unreachable(*args: object, **kwargs: object) -> None:
+        raise NonFiniteError("inverting the map φ_t did not converge at t=2")
+
+    monkeypatch.setattr(experiments, "measure", unreachable)
+    scan = measure_rough_scan(sds=(1e-6,), num_steps=(100, 200))
+    assert scan.points == ()
+    assert scan.out_of_reach == ("sd=1e-06, T=100: inverting the map φ_t did not converge at t=2",
+                                 "sd=1e-06, T=200: inverting the map φ_t did not converge at t=2")
+    summary = scan.summary()
+    assert summary["uniform_max_ratio"] is None and summary["by_sd"] == {}

@@ -256,8 +256,10 @@ class _Check:
                 _plot(f"{decl.metric}_vs_k", f"{label} vs k (product of mixtures)", scan="k",
                       metric=decl.metric, slope=decl.bound.k_power,
                       label=f"slope {decl.bound.k_power:g} (bound)", series="design")]}
-        return render(judgements, label=f"{label} ≈ C·{decl.reference.text()}", points=points,
-                      fits=fits, details=details)
+        # The claim's measured law names the headline; a control is only fitted in that family.
+        law = (f"{label} ≈ C·{decl.reference.text()}" if ctx.variant is Variant.CLAIM else
+               f"{label} ({ctx.variant.value}, fitted as C·k·log T·T^a)")
+        return render(judgements, label=law, points=points, fits=fits, details=details)
 
 
 def _ratio_to_bound(decl: RateClaim, values: Mapping[PointSpec, Estimate]) -> dict[str, Any]:

@@ -71,8 +71,10 @@ def report(session: nox.Session) -> None:
 def false_alarms(session: nox.Session) -> None:
     """Run the quick profile over 50 seeds (2 workers); write reports/false-alarms.json.
 
+    Counts false alarms (check FAIL / INCONCLUSIVE) and power (boundary-control detections).
     Exits non-zero if any claim FAILs or goes INCONCLUSIVE on more than 1 seed, or its negative
-    control misses on more than 1.  Seed-independent claims are run once (see the module).
+    or boundary control misses on more than 1.  Seed-independent claims are run once (see the
+    module).
     """
     session.install("-e", ".[test]")
     session.run("python", "-c", "import sys; from theorycheck.claims.false_alarms import main; "
@@ -137,3 +139,18 @@ def bench(session: nox.Session) -> None:
     """Run the pytest-benchmark benchmarks (each also asserts its result)."""
     session.install("-e", ".[test]")
     session.run("pytest", "tests/benchmarks", "--benchmark-only", "-q", *session.posargs)
+
+
+@nox.session(python=PYTHON)
+def rough(session: nox.Session) -> None:
+    """Rough targets: TV·T/log T of the two-point mixture as its component sd goes 1e-2 → 1e-6.
+
+    Writes reports/rough-targets.json (per sd: ratios over T, growth, asymptotic start).
+    """
+    session.install("-e", ".[test]")
+    session.run("python", "-c", "import json; from theorycheck.rough_targets import "
+                "measure_rough_scan as m; docs = [m(sds=(1e-2, 1e-3, 1e-4, 1e-6), "
+                "num_steps=(25, 50, 100, 200, 400), design=d).summary() for d in "
+                "('ddpm_posterior', 'ddim')]; open('reports/rough-targets.json', 'w').write("
+                "json.dumps(docs, indent=2) + '\\n'); print(json.dumps(docs, indent=1))",
+                env=ONE_THREAD)

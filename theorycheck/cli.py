@@ -109,12 +109,23 @@ def _cmd_list(args: argparse.Namespace) -> int:
 def _cmd_verify(args: argparse.Namespace) -> int:
     from theorycheck.claims.runner import ids_from_args, run_claims, terminal_progress
 
+    registry, jobs = None, args.jobs
+    if args.sampler is not None:
+        from theorycheck.claims.rates import sampler_registry
+        from theorycheck.claims.user_sampler import UserSampler
+
+        # Workers rebuild only the default registry, so a user's sampler runs in-process.
+        registry, jobs = sampler_registry(UserSampler.load(args.sampler)), 1
     run = run_claims(ids=ids_from_args(args.claims), profile=args.profile, seed=args.seed,
-                     jobs=args.jobs, progress=terminal_progress())
+                     jobs=jobs, registry=registry, progress=terminal_progress())
+    if args.sampler is not None:
+        run.environment["sampler"] = args.sampler
     width = max((len(r.claim.id) for r in run.results), default=5)
     for result in run.results:
+        boundary = "—" if result.boundary is None else result.boundary.verdict.value
         print(f"{result.claim.id:<{width}}  {result.verdict.value:<12}  "
-              f"control: {result.control.verdict.value:<12}  {result.outcome.measured}")
+              f"control: {result.control.verdict.value:<12}  boundary: {boundary:<12}  "
+              f"{result.outcome.measured}")
     print(f"{len(run.results)} claims, profile {args.profile}, seed {args.seed}: "
           f"{run.timing['total_wall_seconds']:.1f} s")
     if args.json:
@@ -282,12 +293,16 @@ def _build_parser() -> _Parser:
     sched.add_argument("--json", metavar="PATH", help="also write the results as JSON")
     sched.set_defaults(handler=_cmd_schedule)
 
-    ver = sub.add_parser("verify", help="run the claims and their negative controls")
+    ver = sub.add_parser("verify", help="run the claims, their negative and boundary controls")
     ver.add_argument("--profile", choices=("quick", "full"), default="quick")
     ver.add_argument("--claims", nargs="+", metavar="ID", help="claim ids (default: all)")
     ver.add_argument("--seed", type=int, default=0)
     ver.add_argument("--jobs", type=int, default=1, help="worker processes (same results)")
     ver.add_argument("--json", metavar="OUT", help="write the results as JSON")
+    ver.add_argument("--sampler", metavar="TARGET",
+                     help="FILE.py:ATTR or module:attr; ATTR(alpha_bar) returns a sampler (the "
+                          "audit's protocol) run in place of the built-in designs by RATE-TV, "
+                          "RATE-LY and RATE-KL (controls stay built in; runs in one process)")
     ver.set_defaults(handler=_cmd_verify)
 
     cmp_ = sub.add_parser("compare", help="regression-check results against a baseline")

@@ -105,10 +105,20 @@ def compare_results(baseline: dict[str, Any], new: dict[str, Any]) -> Comparison
                                 band="-", ok=False))
             continue
         cur = new_claims[claim_id]
-        for field in ("verdict", "negative_control_verdict"):
+        fields = ["verdict", "negative_control_verdict"]
+        sections = ["result", "negative_control_result"]
+        if "boundary_control_result" in old:  # compared when the baseline has one
+            fields.append("boundary_control_verdict")
+            sections.append("boundary_control_result")
+            if "boundary_control_result" not in cur:
+                deltas.append(Delta(claim=claim_id, quantity="boundary_control_result",
+                                    old="present", new="missing", band="-", ok=False))
+                sections.pop()
+                fields.pop()
+        for field in fields:
             deltas.append(Delta(claim=claim_id, quantity=field, old=old[field], new=cur[field],
                                 band="equal", ok=old[field] == cur[field]))
-        for section in ("result", "negative_control_result"):
+        for section in sections:
             old_pts = {_point_key(p["params"]): p for p in old[section]["points"]}
             new_pts = {_point_key(p["params"]): p for p in cur[section]["points"]}
             for key, point in old_pts.items():

@@ -48,6 +48,21 @@ def _fits_text(fits: dict[str, Any]) -> list[str]:
     return lines
 
 
+def _judgement_lines(result: dict[str, Any]) -> list[str]:
+    """The judgements of a result as a table (series, prediction, verdict, measured law,
+    resolution); nothing when the claim does not use the judging layer."""
+    judgements = result.get("details", {}).get("judgements")
+    if not judgements:
+        return []
+    lines = ["| series | prediction | verdict | measured | resolution (powers) |",
+             "|---|---|---|---|---|"]
+    for j in judgements:
+        res = "—" if j.get("resolution") is None else f"{j['resolution']:.3g}"
+        lines.append(f"| {_cell(j['series'])} | {j['kind']} | {j['verdict']} | "
+                     f"{_cell(j['measured'])} | {res} |")
+    return [*lines, ""]
+
+
 def _points_table(points: list[dict[str, Any]], limit: int = 60) -> list[str]:
     if not points:
         return ["(no measured points)"]
@@ -151,12 +166,15 @@ def _false_alarm_lines(doc: dict[str, Any]) -> list[str]:
              f"Rule: {doc.get('rule', '')}. A "
              "seed-independent claim (two seeds gave identical results: exact or quadrature "
              "methods only) counts its one result for every seed.", "",
-             "| claim | seed-independent | check FAIL | check INCONCLUSIVE | control did not FAIL |",
-             "|---|---|---|---|---|"]
+             "| claim | seed-independent | check FAIL | check INCONCLUSIVE | control did not FAIL "
+             "| boundary control detected (power) |",
+             "|---|---|---|---|---|---|"]
     for c in doc["claims"]:
+        runs = c.get("boundary_runs", 0)
+        power = f"{runs - c.get('boundary_not_fail', 0)}/{runs}" if runs else "—"
         lines.append(f"| {c['claim']} | {'yes' if c['seed_independent'] else 'no'} | "
                      f"{c['fail']}/{c['seeds']} | {c['inconclusive']}/{c['seeds']} | "
-                     f"{c['control_not_fail']}/{c['seeds']} |")
+                     f"{c['control_not_fail']}/{c['seeds']} | {power} |")
     lines += ["", *(f"> {note}" for note in doc.get("notes", []))] if doc.get("notes") else []
     return lines
 
@@ -175,16 +193,19 @@ def render_markdown(results: dict[str, Any], *, figure_dir: Path | None,
              f"digits; theorycheck {env.get('theorycheck')}, numpy {env.get('numpy')}, scipy "
              f"{env.get('scipy')}, mpmath {env.get('mpmath')}, Python {env.get('python')}.", "",
              "A claim PASSes only if its check passes **and** its negative control (a "
-             "deliberately wrong sampler, schedule or score run through the same check) FAILs; "
-             "a check whose control does not fail is reported INCONCLUSIVE.", "",
+             "deliberately wrong sampler, schedule or score run through the same check) FAILs "
+             "**and**, where declared, its boundary control (wrong just barely) FAILs; a check "
+             "whose controls do not fail is reported INCONCLUSIVE.", "",
              "## Summary", "",
-             "| claim | source | predicted | measured | verdict | negative control |",
-             "|---|---|---|---|---|---|"]
+             "| claim | source | predicted | measured | verdict | negative control | "
+             "boundary control |",
+             "|---|---|---|---|---|---|---|"]
     for c in claims:
         lines.append(f"| [{c['id']}](#{c['id'].lower()}) | {_cell(c['source']['paper'])} "
                      f"({c['source']['arxiv']}, {_cell(c['source']['location'])}) | "
                      f"{_cell(c['prediction']['description'])} | {_cell(c['result']['measured'])} | "
-                     f"**{c['verdict']}** | {c['negative_control_verdict']} |")
+                     f"**{c['verdict']}** | {c['negative_control_verdict']} | "
+                     f"{c.get('boundary_control_verdict', '—')} |")
     timing = results.get("timing", {})
     if timing:
         lines += ["", f"Runtime: {timing.get('total_wall_seconds', 0):.1f} s wall in total."]
@@ -203,6 +224,7 @@ def render_markdown(results: dict[str, Any], *, figure_dir: Path | None,
                   f"{c['prediction']['rationale']}", "",
                   f"*Grid ({env['profile']}):* {c['grids'].get(env['profile'], '')}", "",
                   f"*Result:* {c['result']['summary']}", ""]
+        lines += _judgement_lines(c["result"])
         fit_lines = _fits_text(c["result"]["fits"])
         if fit_lines:
             lines += ["Fitted slopes (95 % CI):", "", *fit_lines, ""]
@@ -225,6 +247,11 @@ def render_markdown(results: dict[str, Any], *, figure_dir: Path | None,
         ctrl_fits = _fits_text(c["negative_control_result"]["fits"])
         if ctrl_fits:
             lines += ["Negative-control fits:", "", *ctrl_fits, ""]
+        if "boundary_control_result" in c:
+            lines += [f"*Boundary control:* {c['boundary_control']} → "
+                      f"**{c['boundary_control_verdict']}**. "
+                      f"{c['boundary_control_result']['summary']}", "",
+                      *_judgement_lines(c["boundary_control_result"])]
     lines += ["", "## Environment", "", "```", *(f"{k}: {v}" for k, v in env.items()), "```", ""]
     return "\n".join(lines)
 

@@ -254,8 +254,10 @@ def _plots(y_refs: Mapping[str, tuple[float, str]], x: str, series: str, title: 
             for y, (slope, label) in y_refs.items()]
 
 
-def dfree_outcome(results: Sequence[SeriesResult], *, control: bool) -> CheckOutcome:
-    """Verdict, fits, points, plots and notes of DFREE from its measured curves."""
+def dfree_outcome(results: Sequence[SeriesResult], *, control: bool,
+                  control_label: str = "DDPM-β claimed adaptive") -> CheckOutcome:
+    """Verdict, fits, points, plots and notes of DFREE from its measured curves
+    (``control_label``: what a control variant claims adaptive, for its summary)."""
     verdicts: list[Verdict] = []
     fits: dict[str, Any] = {}
     lines, judged = [], {"tv": 0, "kl": 0}
@@ -288,7 +290,7 @@ def dfree_outcome(results: Sequence[SeriesResult], *, control: bool) -> CheckOut
         "KL_⊥(d) ≥ 10·KL_k; growth slopes fitted against m = d - k (= d for d ≫ k).",
         "KL is KL(p_X1 ‖ p_Y1). TV draws are shared by every d of a curve (common random "
         "numbers): d-to-d differences are exact, the points share their Monte Carlo error."]
-    summary = ("DDPM-β claimed adaptive: " if control else "") + (
+    summary = (f"{control_label}: " if control else "") + (
         f"flatness on {sum(r.series.adaptive for r in results)} curve(s), growth windows "
         f"judged TV {judged['tv']} / KL {judged['kl']} → {verdict.value}")
     points = [p for r in results for p in _dfree_points(r)]

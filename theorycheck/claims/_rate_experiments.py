@@ -8,9 +8,8 @@ factors, every coordinate's chain is one-dimensional, KL adds exactly and TV com
 Carlo over the product of the grid densities (standard errors), with the generator of the
 claim's grid point.
 
-A *series* is a scan in T (k = 1) or in k (fixed T); it is fitted in log-log with
-:func:`theorycheck.fitting.fit_slope` after excluding unresolved points by a rule fixed in
-advance, and judged with :func:`theorycheck.fitting.judge_slope`.
+A *series* is a scan in T (k = 1) or in k (fixed T); it is judged by
+:mod:`theorycheck.claims.judging` (the measured law, two-sided, with its resolution).
 
 Sharing between claims: k = 1 points are a pure function of their :class:`PointSpec` (no
 randomness is involved), so :func:`_measure_k1` memoises them with ``functools.lru_cache``;
@@ -21,7 +20,6 @@ with k > 1 carry Monte Carlo randomness from ``CheckContext.point_rng`` and are 
 from __future__ import annotations
 
 import functools
-from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -29,23 +27,18 @@ import mpmath
 import numpy as np
 
 from theorycheck.claims.types import MeasuredPoint
+from theorycheck.claims.user_sampler import UserSampler
 from theorycheck.designs import CoefficientDesign, custom_design, make_design
 from theorycheck.errors import InvalidParameterError
-from theorycheck.fitting import SlopeFit, fit_slope, judge_slope
-from theorycheck.results import ErrorKind, Estimate, Verdict
+from theorycheck.results import ErrorKind, Estimate
 from theorycheck.schedules import two_phase
 from theorycheck.targets import ProductMixture, SubspaceGaussianMixture
 
-__all__ = ["Fault", "MIXTURE", "MIXTURE3", "GAUSSIAN", "OneDimMixture", "PointSpec", "SeriesJudgement",
-           "combine_verdicts", "judge_series", "measure_point", "point_record",
-           "RESOLVED_RELATIVE_ERROR", "SCHEDULE_CONSTANTS"]
+__all__ = ["Fault", "MIXTURE", "MIXTURE3", "GAUSSIAN", "OneDimMixture", "PointSpec",
+           "measure_point", "point_record", "SCHEDULE_CONSTANTS"]
 
 #: (c0, c1) of the two-phase schedule for every point (seed-talk index convention).
 SCHEDULE_CONSTANTS = (2.0, 4.0)
-#: A point is *resolved* when its error bar (grid tolerance or Monte Carlo standard error) is at
-#: most 5 % of its value.  Then its log is known to ±0.05, three times smaller than the slope
-#: tolerance over one octave (0.15 · log 2 ≈ 0.10), so unresolved points cannot move a verdict.
-RESOLVED_RELATIVE_ERROR = 0.05
 #: Monte Carlo sample size of the product-TV estimator (k > 1): relative standard error ≈ 0.3 %.
 PRODUCT_TV_SAMPLES = 200_000
 
@@ -88,19 +81,29 @@ class Fault:
 
     ``kind``: ``"sigma_sq_factor"`` (σ_t² × size), ``"eta_factor"`` (η_t × size) or
     ``"sigma_sq_offset"`` (σ_t² + size for t ≥ 2: a per-step noise error that does not shrink
-    with the step size).
+    with the step size) or ``"tweedie_push"`` (a boundary control: the exact coefficients, and
+    ``δ_T·E[X_0|Y_2]`` added at the last step with ``δ_T = size·T^{-decay}``; see
+    :mod:`theorycheck.divergences.tweedie_push`).
     """
 
     kind: str
     size: float
+    decay: float = 0.0
 
     def label(self) -> str:
-        """Short label such as ``"σ²×1.5"``."""
-        symbol = {"sigma_sq_factor": "σ²×", "eta_factor": "η×", "sigma_sq_offset": "σ²+"}
+        """Short label such as ``"σ²×1.5"`` or ``"+δE[x0|y], δ=-0.1·T^-0.5"``."""
+        symbol = {"sigma_sq_factor": "σ²×", "eta_factor": "η×", "sigma_sq_offset": "σ²+",
+                  "tweedie_push": "+δE[x0|y], δ="}
         if self.kind not in symbol:
             raise InvalidParameterError(
                 f"`kind` must be one of {tuple(symbol)} (got {self.kind!r})")
+        if self.kind == "tweedie_push":
+            return f"{symbol[self.kind]}{self.size:g}·T^-{self.decay:g}"
         return f"{symbol[self.kind]}{self.size:g}"
+
+    def delta(self, num_steps: int) -> float:
+        """``δ_T = size · T^{-decay}`` of a ``"tweedie_push"`` fault."""
+        return self.size * float(num_steps) ** -self.decay
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -112,10 +115,12 @@ class PointSpec:
     design: str
     num_steps: int
     fault: Fault | None = None
+    sampler: UserSampler | None = None
 
     def design_label(self) -> str:
-        """Design name, with the fault appended for negative controls."""
-        return self.design if self.fault is None else f"{self.design}[{self.fault.label()}]"
+        """Design name (the target of a user sampler), with the fault appended for controls."""
+        name = self.design if self.sampler is None else f"{self.design}[{self.sampler.target}]"
+        return name if self.fault is None else f"{name}[{self.fault.label()}]"
 
     def curve(self) -> str:
         """Label of the T-scan this point belongs to (design and target)."""
@@ -134,9 +139,11 @@ def _build_target(spec: PointSpec) -> SubspaceGaussianMixture | ProductMixture:
 def _build_design(spec: PointSpec) -> CoefficientDesign:
     c0, c1 = SCHEDULE_CONSTANTS
     schedule = two_phase(spec.num_steps, c0=c0, c1=c1)
+    if spec.sampler is not None:  # a user's sampler: its measured coefficients, never a fault
+        return spec.sampler.design(schedule)
     design = make_design(spec.design, schedule)
     fault = spec.fault
-    if fault is None:
+    if fault is None or fault.kind == "tweedie_push":  # the push is not a coefficient change
         return design
     fault.label()  # validates the kind
     with mpmath.workdps(schedule.dps):
@@ -158,6 +165,14 @@ def _measure_k1(spec: PointSpec) -> tuple[Estimate, Estimate]:
     """``(TV, KL(p_X1‖p_Y1))`` of a k = 1 point by deterministic grid quadrature (memoised)."""
     from theorycheck.experiments import measure
 
+    if spec.fault is not None and spec.fault.kind == "tweedie_push":
+        from theorycheck.divergences.tweedie_push import pushed_divergences_1d
+
+        target = _build_target(spec)
+        assert isinstance(target, SubspaceGaussianMixture)  # k = 1 here
+        values = pushed_divergences_1d(target.subspace_part(), _build_design(spec),
+                                       delta=spec.fault.delta(spec.num_steps))
+        return values["tv"], values["kl"]
     # At k = 1 ``measure`` uses two-resolution grid quadrature and never draws from ``rng``;
     # the check below makes sure of it, so the memoised value is a pure function of ``spec``.
     result = measure(_build_target(spec), _build_design(spec), rng=np.random.default_rng(0))
@@ -209,93 +224,3 @@ def point_record(spec: PointSpec, estimates: tuple[Estimate, Estimate], *, t_sca
     if k_scan:
         params["k_scan"] = spec.intrinsic_dim
     return MeasuredPoint(params=params, estimates={"tv": estimates[0], "kl": estimates[1]})
-
-
-@dataclass(frozen=True, kw_only=True)
-class SeriesJudgement:
-    """Fit and verdict of one scan.
-
-    Attributes
-    ----------
-    name : str
-    fit : SlopeFit or None
-        ``None`` when fewer than ``min_points`` points are resolved.
-    verdict : Verdict
-    x_used : tuple of float
-        Grid values of the resolved points (the fit's ``points_used`` index into these).
-    unresolved : tuple of str
-        ``"x=<value>: <reason>"`` for every point excluded by the resolution rule.
-    """
-
-    name: str
-    fit: SlopeFit | None
-    verdict: Verdict
-    x_used: tuple[float, ...]
-    unresolved: tuple[str, ...]
-
-    def describe(self, *, corrected: bool = True) -> str:
-        """``"name: slope -1.23 [-1.30, -1.16]"`` (corrected or raw), or why there is none."""
-        if self.fit is None:
-            return f"{self.name}: no fit ({len(self.x_used)} resolved points)"
-        line = self.fit.corrected if corrected else self.fit.raw
-        if line.slope is None or line.ci_low is None or line.ci_high is None:
-            return f"{self.name}: no fit ({line.note})"
-        return f"{self.name}: {line.slope:.3f} [{line.ci_low:.3f}, {line.ci_high:.3f}]"
-
-
-def judge_series(name: str, x: Sequence[float], estimates: Sequence[Estimate], *,
-                 predicted: float, tolerance: float, log_factor_power: float,
-                 log_factor_of: Sequence[float] | None = None, min_points: int,
-                 max_ci_width: float) -> SeriesJudgement:
-    """Fit ``log value`` on ``log x`` over the resolved points and judge an upper bound.
-
-    Parameters
-    ----------
-    name : str
-    x : sequence of float, shape (n,)
-        Scan coordinate (T or k).
-    estimates : sequence of Estimate, shape (n,)
-    predicted, tolerance : float
-        The bound on the exponent and its slack (``judge_slope(kind="upper")``).
-    log_factor_power : float
-        ``p`` of the theorem's ``log^p T``; the verdict uses the corrected fit.
-    log_factor_of : sequence of float, optional
-        Base of the log factor when it is not ``x`` (e.g. T in a k-scan).
-    min_points : int
-        Fewest resolved points for a verdict; fewer gives INCONCLUSIVE.
-    max_ci_width : float
-        Widest slope interval that may decide; wider gives INCONCLUSIVE.
-
-    Notes
-    -----
-    A point is excluded, before fitting, when ``value <= 0`` or ``stderr > 0.05·value``
-    (:data:`RESOLVED_RELATIVE_ERROR`): the rule is fixed in advance and never looks at the
-    fitted slope.
-    """
-    keep = [i for i, est in enumerate(estimates)
-            if est.value > 0 and est.stderr <= RESOLVED_RELATIVE_ERROR * est.value]
-    unresolved = tuple(f"x={x[i]:g}: value {estimates[i].value:.3g} ± {estimates[i].stderr:.2g} "
-                       f"(error > {RESOLVED_RELATIVE_ERROR:g}·value)"
-                       for i in range(len(estimates)) if i not in keep)
-    x_used = tuple(float(x[i]) for i in keep)
-    if len(keep) < min_points:
-        return SeriesJudgement(name=name, fit=None, verdict=Verdict.INCONCLUSIVE,
-                               x_used=x_used, unresolved=unresolved)
-    base = None if log_factor_of is None else [float(log_factor_of[i]) for i in keep]
-    fit = fit_slope(x_used, [estimates[i].value for i in keep],
-                    [estimates[i].stderr for i in keep], log_factor_power=log_factor_power,
-                    log_factor_of=base, min_points=min_points)
-    verdict = judge_slope(fit.corrected, predicted=predicted, kind="upper", tolerance=tolerance,
-                          max_ci_width=max_ci_width)
-    return SeriesJudgement(name=name, fit=fit, verdict=verdict, x_used=x_used,
-                           unresolved=unresolved)
-
-
-def combine_verdicts(verdicts: Sequence[Verdict]) -> Verdict:
-    """An upper bound claimed for every series: FAIL if any FAILs, else INCONCLUSIVE if any is,
-    else PASS."""
-    if any(v is Verdict.FAIL for v in verdicts):
-        return Verdict.FAIL
-    if any(v is Verdict.INCONCLUSIVE for v in verdicts):
-        return Verdict.INCONCLUSIVE
-    return Verdict.PASS

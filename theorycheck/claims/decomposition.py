@@ -56,6 +56,10 @@ _EPS = float(np.finfo(np.float64).eps)
 #: Rounding allowance in units of eps·κ (a d × d solve and a few sums of ≤ 200 terms).
 _ROUNDING_FACTOR = 64.0
 _CONTROL_DELTA = 1e-3
+#: Boundary control: the same fault a million times smaller, about 10^4 times the rounding
+#: allowance 64·eps ≈ 1.4e-14 (times cond(C_j) ≥ 1): the check must still see it.
+_BOUNDARY_DELTA = 1e-9
+_DELTA = {Variant.CLAIM: 0.0, Variant.CONTROL: _CONTROL_DELTA, Variant.BOUNDARY: _BOUNDARY_DELTA}
 
 _GRIDS: dict[str, dict[str, Any]] = {
     "quick": {"targets": 6, "times": 3, "points": 64},
@@ -124,7 +128,7 @@ def _decomposed(target: SubspaceGaussianMixture, sub: SubspaceGaussianMixture, x
 def _check(ctx: CheckContext) -> CheckOutcome:
     grid = _GRIDS[ctx.profile]
     sched = two_phase(1000)
-    factor = 1.0 + (_CONTROL_DELTA if ctx.variant is Variant.CONTROL else 0.0)
+    factor = 1.0 + _DELTA[ctx.variant]
     points: list[MeasuredPoint] = []
     worst_rel, worst_allowed_ratio, worst_perp, worst_sub = 0.0, 0.0, 0.0, 0.0
     for i in range(grid["targets"]):
@@ -204,4 +208,6 @@ def register(registry: Any) -> None:
                for p, g in _GRIDS.items()},
         negative_control=(f"orthogonal factor (1+δ)/(1-ᾱ_t), δ = {_CONTROL_DELTA:g}: both the "
                           "identity and the zero off-subspace error must FAIL"),
+        boundary_control=(f"the same orthogonal factor with δ = {_BOUNDARY_DELTA:g} (the "
+                          "check's resolution is its rounding allowance 64·eps·cond ≈ 1e-14)"),
         check=_check))

@@ -21,6 +21,7 @@ from __future__ import annotations
 import math
 from typing import Any
 
+import mpmath
 import numpy as np
 
 from theorycheck.claims import _dimension_checks as chk
@@ -32,7 +33,7 @@ from theorycheck.claims.types import (
     Source,
     Variant,
 )
-from theorycheck.designs import make_design
+from theorycheck.designs import CoefficientDesign, custom_design, make_design
 from theorycheck.experiments import Measurement, measure_ambient_dims, measure_leading_factors
 from theorycheck.schedules import two_phase
 from theorycheck.targets import ProductMixture, SubspaceGaussianMixture
@@ -70,12 +71,34 @@ def _log_grid(max_decade: int, per_decade: int) -> tuple[int, ...]:
     return tuple(sorted(set(values)))
 
 
+#: Boundary control of DFREE: DDPM whose posterior variance is off by 1e-3 (relative), claimed
+#: adaptive.  R_t - 1 ≈ 1e-3·u_t, so the orthogonal TV ≈ |e_1|·sqrt(d/(4π)) reaches the k-part
+#: inside d ≤ 10^6: flatness must fail for an error a thousand times smaller than the control's.
+#: Measured resolution (quick, T = 500, d ≤ 10^6): 1e-4 FAILs (TV max/min 1.75), 1e-5 passes.
+_BOUNDARY_VARIANCE_FACTOR = 1.001
+_BOUNDARY_DESIGN = f"ddpm_posterior[σ²×{_BOUNDARY_VARIANCE_FACTOR:g}]"
+
+
+def _design(name: str, num_steps: int, c1: float) -> CoefficientDesign:
+    schedule = two_phase(num_steps, c0=_C0, c1=c1)
+    if name != _BOUNDARY_DESIGN:
+        return make_design(name, schedule)
+    post = make_design("ddpm_posterior", schedule)
+    with mpmath.workdps(schedule.dps):
+        coeffs = [post.mp_coefficients(t) for t in range(1, num_steps + 1)]
+        factor = mpmath.mpf(_BOUNDARY_VARIANCE_FACTOR)
+        return custom_design(schedule, eta=[e for e, _ in coeffs],
+                             sigma_sq=[s * factor for _, s in coeffs], name=_BOUNDARY_DESIGN)
+
+
 def _dfree_series(ctx: CheckContext) -> list[chk.Series]:
     grid = _DFREE_GRID[ctx.profile]
     t_check = int(grid["check_T"])
     if ctx.variant is Variant.CONTROL:
         # Deliberately wrong: DDPM with the β variance claimed adaptive (run through flatness).
         return [chk.Series(design="ddpm_beta", c1=_C1, num_steps=t_check, adaptive=True)]
+    if ctx.variant is Variant.BOUNDARY:
+        return [chk.Series(design=_BOUNDARY_DESIGN, c1=_C1, num_steps=t_check, adaptive=True)]
     series = []
     for num_steps in grid["figure_T"]:
         series.append(chk.Series(design="ddpm_posterior", c1=_C1, num_steps=num_steps,
@@ -101,13 +124,16 @@ def _dfree_check(ctx: CheckContext) -> CheckOutcome:
     for index, series in enumerate(_dfree_series(ctx)):
         dense = not series.adaptive and series.num_steps == int(grid["check_T"])
         dims = _log_grid(int(grid["max_decade"]), _DENSE if dense else _SPARSE)
-        design = make_design(series.design, two_phase(series.num_steps, c0=_C0, c1=series.c1))
+        design = _design(series.design, series.num_steps, series.c1)
         measured = measure_ambient_dims(target, design, dims, rng=ctx.point_rng(index),
                                         num_samples=int(grid["samples"]))
         alpha_bar_final = float(design.schedule.alpha_bar[-1])
         results.append(chk.SeriesResult(series=series, dims=dims, measurements=measured,
                                         intrinsic_dim=_DFREE_K,
                                         alpha_bar_final=alpha_bar_final))
+    if ctx.variant is Variant.BOUNDARY:
+        return chk.dfree_outcome(results, control=True,
+                                 control_label=f"{_BOUNDARY_DESIGN} claimed adaptive")
     return chk.dfree_outcome(results, control=ctx.variant is Variant.CONTROL)
 
 
@@ -183,13 +209,16 @@ def _dfree_claim() -> Claim:
                for p, g in _DFREE_GRID.items()},
         negative_control=("DDPM with the β variance claimed adaptive: run through the same "
                           "flatness check at the check T"),
+        boundary_control=(f"DDPM with the posterior variance off by 1e-3 (σ_t² × "
+                          f"{_BOUNDARY_VARIANCE_FACTOR:g}) claimed adaptive: the same flatness "
+                          "check at the check T"),
         check=_dfree_check)
 
 
 def _ambient_claim() -> Claim:
     return Claim(
         id="AMBIENT",
-        title="Without low-dimensional structure the error grows with d (rate d/T)",
+        title="Upper bound d/T without low-dimensional structure: the error grows with d",
         source=Source(paper="Li, Wei, Chi & Chen; Li & Yan (seed talk Thms 1-2)",
                       arxiv="2408.02320; 2409.18959",
                       location="seed talk Theorems 1-2; 2409.18959 Theorem 1 (d log^3 T / T)",

@@ -1,4 +1,5 @@
-"""False-alarm rate of the catalogue: run claims over many seeds and count non-PASS outcomes.
+"""False alarms and power of the catalogue: run claims over many seeds, count non-PASS outcomes
+of the checks and missed detections of the negative and boundary controls.
 
 A claim is *seed-independent* when two different seeds give identical results (every method it
 uses is exact or deterministic quadrature); its false-alarm count over any number of seeds is
@@ -23,7 +24,9 @@ from theorycheck.claims.types import CheckOutcome, Variant
 from theorycheck.errors import InvalidParameterError
 from theorycheck.results import Verdict
 
-_CLAIM, _CONTROL = Variant.CLAIM.value, Variant.CONTROL.value  # keys of the per-seed records
+# Keys of the per-seed records.
+_CLAIM, _CONTROL, _BOUNDARY = (Variant.CLAIM.value, Variant.CONTROL.value,
+                               Variant.BOUNDARY.value)
 
 __all__ = ["FalseAlarmCount", "count_false_alarms", "false_alarm_report", "load_false_alarms"]
 
@@ -44,7 +47,10 @@ class FalseAlarmCount:
     control_not_fail : int
         Seeds on which the negative control did not FAIL (a missed detection).
     seconds : float
-        CPU-process wall time spent on this claim (claim + control, all seeds run).
+        CPU-process wall time spent on this claim (all variants, all seeds run).
+    boundary_runs, boundary_not_fail : int
+        Seeds on which a boundary control ran (0 when the claim declares none), and those on
+        which it did not FAIL: power is ``boundary_runs - boundary_not_fail`` detections.
     """
 
     claim_id: str
@@ -54,6 +60,8 @@ class FalseAlarmCount:
     inconclusive: int
     control_not_fail: int
     seconds: float = 0.0
+    boundary_runs: int = 0
+    boundary_not_fail: int = 0
 
     @property
     def alarms(self) -> int:
@@ -65,6 +73,7 @@ class FalseAlarmCount:
         return {"claim": self.claim_id, "seeds": self.seeds,
                 "seed_independent": self.seed_independent, "fail": self.fail,
                 "inconclusive": self.inconclusive, "control_not_fail": self.control_not_fail,
+                "boundary_runs": self.boundary_runs, "boundary_not_fail": self.boundary_not_fail,
                 "seconds": round(self.seconds, 1)}
 
 
@@ -108,11 +117,12 @@ def count_false_alarms(*, seeds: Sequence[int], ids: Sequence[str] | None = None
         cid = a.claim.id
         independent[cid] = _strip(a.to_dict()) == _strip(b.to_dict())
         seconds[cid] = first.timing[cid] + second.timing[cid]
-        verdicts[cid] = {seed_list[0]: {_CLAIM: a.outcome.verdict, _CONTROL: a.control.verdict},
-                         seed_list[1]: {_CLAIM: b.outcome.verdict, _CONTROL: b.control.verdict}}
+        verdicts[cid] = {seed: {_CLAIM: r.outcome.verdict, _CONTROL: r.control.verdict,
+                                **({_BOUNDARY: r.boundary.verdict} if r.boundary else {})}
+                         for seed, r in ((seed_list[0], a), (seed_list[1], b))}
         if not independent[cid]:
             tasks += [(cid, v.value, profile, seed) for seed in seed_list[2:]
-                      for v in (Variant.CLAIM, Variant.CONTROL)]
+                      for v in a.claim.variants]
 
     def record(task: tuple[str, str, str, int], item: tuple[str, str, CheckOutcome, float]) -> None:
         cid, variant, outcome, secs = item
@@ -138,7 +148,9 @@ def count_false_alarms(*, seeds: Sequence[int], ids: Sequence[str] | None = None
             fail=sum(r[_CLAIM] is Verdict.FAIL for r in runs),
             inconclusive=sum(r[_CLAIM] is Verdict.INCONCLUSIVE for r in runs),
             control_not_fail=sum(r[_CONTROL] is not Verdict.FAIL for r in runs),
-            seconds=seconds[cid]))
+            seconds=seconds[cid], boundary_runs=sum(_BOUNDARY in r for r in runs),
+            boundary_not_fail=sum(r[_BOUNDARY] is not Verdict.FAIL for r in runs
+                                  if _BOUNDARY in r)))
     return counts
 
 
@@ -147,7 +159,8 @@ def false_alarm_report(counts: Sequence[FalseAlarmCount], *, profile: str,
     """The JSON document written by ``nox -s false-alarms`` (validated by :func:`load_false_alarms`)."""
     return {"kind": "theorycheck-false-alarms", "profile": profile,
             "seeds": counts[0].seeds if counts else 0, "wall_seconds": round(wall_seconds, 1),
-            "rule": "no claim may FAIL or go INCONCLUSIVE on more than 1 seed",
+            "rule": "no claim may FAIL or go INCONCLUSIVE on more than 1 seed, and no negative "
+                    "or boundary control may miss (not FAIL) on more than 1 seed",
             "claims": [c.to_dict() for c in counts]}
 
 
@@ -174,9 +187,13 @@ def main(seeds: int = 50, jobs: int = 2, output: str = "reports/false-alarms.jso
     doc = false_alarm_report(counts, profile="quick", wall_seconds=time.perf_counter() - start)
     Path(output).write_text(json.dumps(doc, indent=2) + "\n", encoding="utf-8")
     for c in counts:
+        boundary = (f"boundary detected {c.boundary_runs - c.boundary_not_fail:>2}/"
+                    f"{c.boundary_runs}" if c.boundary_runs else "no boundary control")
         print(f"{c.claim_id:<8} fail {c.fail:>2}  inconclusive {c.inconclusive:>2}  control "
-              f"missed {c.control_not_fail:>2}  {'(seed-independent)' if c.seed_independent else ''}")
-    bad = [c.claim_id for c in counts if c.alarms > 1 or c.control_not_fail > 1]
+              f"missed {c.control_not_fail:>2}  {boundary}  "
+              f"{'(seed-independent)' if c.seed_independent else ''}")
+    bad = [c.claim_id for c in counts
+           if c.alarms > 1 or c.control_not_fail > 1 or c.boundary_not_fail > 1]
     print(f"{seeds} seeds, {doc['wall_seconds']:.0f} s; over the limit: {bad or 'none'}")
     return 1 if bad else 0
 

@@ -18,7 +18,7 @@ from theorycheck.claims.types import (
 from theorycheck.designs import CoefficientDesign, custom_design, make_design
 from theorycheck.results import ErrorKind, Estimate, Verdict
 from theorycheck.schedule_checks import schedule_properties
-from theorycheck.schedules import two_phase
+from theorycheck.schedules import DEFAULT_DPS, two_phase
 
 __all__ = ["register"]
 
@@ -28,10 +28,19 @@ _COEF_GRID = {"quick": (200, 2000), "full": (200, 1000, 5000, 20_000)}
 # threshold of 10^(-dps+10) leaves 9 digits of room for the O(T) rounding of the recursion
 # (T ≤ 2·10^4 contributes at most 5 digits) and is still 30 orders below float64 rounding.
 _IDENTITY_DIGITS_SLACK = 10
+#: The boundary control's deviation: R_t - 1 = 10^-38 exactly at every t ≥ 2, a hundred times
+#: the identity threshold 10^-(dps-10) = 10^-40 (the check's resolution) at 50 digits.
+_BOUNDARY_DEVIATION = "1e-38"
+
+
+#: (c0, c1) per variant.  The boundary control (2, 3.85) breaks only ᾱ_T ≤ T^-2, and barely:
+#: ᾱ_T / T^-2 = 1.015 at T = 1000 and 1.46 at T = 10^4 (0.92 for (2, 3.9), which passes).
+_SCHED_CONSTANTS = {Variant.CLAIM: (2.0, 4.0), Variant.CONTROL: (4.0, 4.0),
+                    Variant.BOUNDARY: (2.0, 3.85)}
 
 
 def _sched_check(ctx: CheckContext) -> CheckOutcome:
-    c0, c1 = (2.0, 4.0) if ctx.variant is Variant.CLAIM else (4.0, 4.0)
+    c0, c1 = _SCHED_CONSTANTS[ctx.variant]
     points = []
     all_pass = True
     worst_terminal = 0.0
@@ -73,6 +82,19 @@ def _adaptive_designs(schedule: Any, variant: Variant) -> list[CoefficientDesign
             eta = [post.mp_coefficients(t)[0] for t in range(1, schedule.num_steps + 1)]
         designs.append(custom_design(schedule, eta=eta, sigma_sq=sig,
                                      name="ddpm_posterior_inflated_0.1pct"))
+    if variant is Variant.BOUNDARY:
+        # Just barely wrong: σ_t² + ε(α_t - ᾱ_t) moves R_t - 1 by exactly ε (R is affine in σ²
+        # with slope 1/(α_t - ᾱ_t)); ε = 1e-38 is 100× the identity threshold.
+        post = make_design("ddpm_posterior", schedule)
+        with mpmath.workdps(schedule.dps):
+            eps = mpmath.mpf(_BOUNDARY_DEVIATION)
+            q, beta = schedule.mp_one_minus_alpha_bar(), schedule.mp_one_minus_alpha()
+            coeffs = [post.mp_coefficients(t) for t in range(1, schedule.num_steps + 1)]
+            sig = [s + (eps * (q[t - 1] - beta[t - 1]) if t > 1 else 0)
+                   for t, (_, s) in enumerate(coeffs, start=1)]
+            eta = [e for e, _ in coeffs]
+        designs.append(custom_design(schedule, eta=eta, sigma_sq=sig,
+                                     name=f"ddpm_posterior_R_minus_1_{_BOUNDARY_DEVIATION}"))
     return designs
 
 
@@ -128,7 +150,11 @@ def _coef_check(ctx: CheckContext) -> CheckOutcome:
                  f"with the derived closed forms: {'yes' if closed_ok else 'NO'}"),
         measured=f"max |R_t - 1| = {worst_identity:.2e}",
         points=tuple(points),
-        details={"symbolic_R_minus_one_zero": symbolic_zero})
+        details={"symbolic_R_minus_one_zero": symbolic_zero,
+                 "resolution": {"max_abs_R_minus_one":
+                                10.0 ** (-(DEFAULT_DPS - _IDENTITY_DIGITS_SLACK)),
+                                "note": "smallest |R_t - 1| the identity check detects "
+                                        "(threshold 10^-(dps-10) at 50 digits)"}})
 
 
 def register(registry: Any) -> None:
@@ -149,6 +175,8 @@ def register(registry: Any) -> None:
                               description="all properties hold"),
         grids={p: f"T ∈ {_SCHED_GRID[p]}, index ∈ (seed, li_yan)" for p in _SCHED_GRID},
         negative_control="(c0, c1) = (4, 4): ᾱ_T ≈ e^-1·T^0 breaks ᾱ_T ≤ T^-2",
+        boundary_control=("(c0, c1) = (2, 3.85): ᾱ_T / T^-2 = 1.015 at T = 1000 (ᾱ_T ≤ T^-2 "
+                          "broken by 1.5 %; (2, 3.9) still satisfies it)"),
         check=_sched_check))
     registry.register(Claim(
         id="COEF",
@@ -167,4 +195,7 @@ def register(registry: Any) -> None:
                               description="R_t - 1 ≡ 0 for adaptive designs"),
         grids={p: f"two-phase (2, 4), T ∈ {_COEF_GRID[p]}" for p in _COEF_GRID},
         negative_control="DDPM posterior variance inflated by 0.1 %, claimed adaptive",
+        boundary_control=(f"DDPM posterior with σ_t² + ε(α_t - ᾱ_t), so R_t - 1 = ε = "
+                          f"{_BOUNDARY_DEVIATION} exactly (100× the check's resolution 1e-40), "
+                          "claimed adaptive"),
         check=_coef_check))

@@ -55,6 +55,13 @@ def load_results(path: str | Path, *, argument: str = "results") -> dict[str, An
         if verdict not in _VERDICTS:
             raise SpecError(f"{label}: `verdict` must be one of {_VERDICTS} (got {verdict!r})")
         _require(claim, "negative_control_verdict", str, label)
+        if "boundary_control_result" in claim:  # optional: claims with a boundary control
+            boundary = _require(claim, "boundary_control_verdict", str, label)
+            if boundary not in _VERDICTS:
+                raise SpecError(f"{label}: `boundary_control_verdict` must be one of "
+                                f"{_VERDICTS} (got {boundary!r})")
+            section = _require(claim, "boundary_control_result", dict, label)
+            _require(section, "points", list, label + " boundary_control_result")
         result = _require(claim, "result", dict, label)
         _require(result, "points", list, label + " result")
         _require(result, "fits", dict, label + " result")

@@ -28,10 +28,17 @@ PROFILES = ("quick", "full")
 
 
 class Variant(str, enum.Enum):
-    """Which side of a claim is run: the claimed setting or its deliberately wrong control."""
+    """Which side of a claim is run: the claimed setting, its deliberately (grossly) wrong
+    control, or its boundary control (wrong just barely: the check's power at its resolution).
+    """
 
     CLAIM = "claim"
     CONTROL = "negative_control"
+    BOUNDARY = "boundary_control"
+
+
+#: Index of each variant in the seed of its grid points (CLAIM and CONTROL keep their old seeds).
+_VARIANT_SEED = {Variant.CLAIM: 0, Variant.CONTROL: 1, Variant.BOUNDARY: 2}
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -105,7 +112,7 @@ class CheckContext:
         import zlib
 
         key = zlib.crc32(self.claim_id.encode("utf-8"))
-        variant = 0 if self.variant is Variant.CLAIM else 1
+        variant = _VARIANT_SEED[self.variant]
         return np.random.default_rng(np.random.SeedSequence([self.seed, key, variant, index]))
 
 
@@ -166,7 +173,10 @@ class Claim:
     negative_control : str
         What the deliberately wrong variant is (it must come out FAIL).
     check : callable
-        ``check(ctx: CheckContext) -> CheckOutcome``; the same function runs both variants.
+        ``check(ctx: CheckContext) -> CheckOutcome``; the same function runs every variant.
+    boundary_control : str
+        What the boundary control is (a sampler, target or score that violates the claim just
+        barely; it must come out FAIL), or ``""`` when the claim has none yet.
     """
 
     id: str
@@ -179,33 +189,48 @@ class Claim:
     grids: Mapping[str, str]
     negative_control: str
     check: CheckFunction = field(repr=False, compare=False)
+    boundary_control: str = ""
+
+    @property
+    def variants(self) -> tuple[Variant, ...]:
+        """The variants the runner runs: claim, control and (when declared) boundary."""
+        if self.boundary_control:
+            return (Variant.CLAIM, Variant.CONTROL, Variant.BOUNDARY)
+        return (Variant.CLAIM, Variant.CONTROL)
 
     def describe(self) -> dict[str, Any]:
-        """JSON-ready description (no results)."""
-        return {"id": self.id, "title": self.title, "source": self.source.to_dict(),
-                "statement": self.statement, "latex": self.latex, "quantity": self.quantity,
-                "prediction": self.prediction.to_dict(), "grids": dict(self.grids),
-                "negative_control": self.negative_control}
+        """JSON-ready description (no results; ``boundary_control`` only when declared)."""
+        out = {"id": self.id, "title": self.title, "source": self.source.to_dict(),
+               "statement": self.statement, "latex": self.latex, "quantity": self.quantity,
+               "prediction": self.prediction.to_dict(), "grids": dict(self.grids),
+               "negative_control": self.negative_control}
+        if self.boundary_control:
+            out["boundary_control"] = self.boundary_control
+        return out
 
 
 @dataclass(frozen=True, kw_only=True)
 class ClaimResult:
-    """Outcome of a claim and of its negative control.
+    """Outcome of a claim, of its negative control and (when declared) of its boundary control.
 
-    The claim's final ``verdict`` is its own check's verdict when the negative control FAILs;
-    when the control does not FAIL, the check could not tell right from wrong here, and the
-    final verdict is INCONCLUSIVE (a check that cannot fail verifies nothing).
+    The claim's final ``verdict`` is its own check's verdict when the negative control FAILs
+    and the boundary control, if any, FAILs too; otherwise the check could not tell right from
+    wrong (grossly or just barely), and the final verdict is INCONCLUSIVE (a check that cannot
+    fail verifies nothing).
     """
 
     claim: Claim
     outcome: CheckOutcome
     control: CheckOutcome
     runtime_seconds: float
+    boundary: CheckOutcome | None = None
 
     @property
     def verdict(self) -> Verdict:
         """Final verdict (see class docstring)."""
         if self.control.verdict is not Verdict.FAIL:
+            return Verdict.INCONCLUSIVE
+        if self.boundary is not None and self.boundary.verdict is not Verdict.FAIL:
             return Verdict.INCONCLUSIVE
         return self.outcome.verdict
 
@@ -216,4 +241,7 @@ class ClaimResult:
                     "negative_control_verdict": self.control.verdict.value,
                     "result": self.outcome.to_dict(), "negative_control_result":
                     self.control.to_dict()})
+        if self.boundary is not None:
+            out.update({"boundary_control_verdict": self.boundary.verdict.value,
+                        "boundary_control_result": self.boundary.to_dict()})
         return out

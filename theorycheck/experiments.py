@@ -70,16 +70,23 @@ class Measurement:
     intrinsic_dim: int
     orthogonal_relative_error: float
     notes: tuple[str, ...] = field(default=())
+    extra: dict[str, Estimate] = field(default_factory=dict)
+    method_name: str = ""
+    method_reason: str = ""
 
     def to_dict(self) -> dict[str, Any]:
-        """JSON-ready dict: top-level metrics, ``parts.subspace``, ``parts.orthogonal``."""
+        """JSON-ready dict: top-level metrics, ``parts.subspace``, ``parts.orthogonal``, the
+        other KL direction when the method gives it (``extra``), the method and why."""
         out: dict[str, Any] = {k: v.to_dict() for k, v in self.values.items()}
+        out.update({k: v.to_dict() for k, v in self.extra.items()})
         out["parts"] = {name: {k: v.to_dict() for k, v in part.items()}
                         for name, part in self.parts.items()}
         out.update({"kl_direction": self.kl_direction, "method": self.method,
                     "ambient_dim": self.ambient_dim, "intrinsic_dim": self.intrinsic_dim,
                     "orthogonal_relative_variance_error": self.orthogonal_relative_error,
                     "notes": list(self.notes)})
+        if self.method_name:
+            out.update({"method_name": self.method_name, "method_reason": self.method_reason})
         return out
 
 
@@ -293,8 +300,8 @@ def _factors_of(sub_target: Any) -> list[SubspaceGaussianMixture]:
 
 def measure(target: Any, design: CoefficientDesign, *, rng: np.random.Generator,
             metrics: Sequence[str] = METRICS, num_samples: int = 200_000,
-            max_num_points: int = 2**16) -> Measurement:
-    """Measure the sampler's error against ``p_{X_1}`` (see the module docstring for methods).
+            max_num_points: int = 2**16, method: str | None = None) -> Measurement:
+    """Measure the sampler's error against ``p_{X_1}`` by the best applicable method.
 
     Parameters
     ----------
@@ -309,56 +316,34 @@ def measure(target: Any, design: CoefficientDesign, *, rng: np.random.Generator,
         Monte Carlo sample size where Monte Carlo is used.
     max_num_points : int
         Cap on grid cells per coordinate.
+    method : str, optional
+        Force one entry of :data:`theorycheck.measure_methods.METHOD_TABLE` (``"closed_form"``,
+        ``"grid"``, ``"change_of_variables"``, ``"path_kl"``); default: the first that applies.
 
     Returns
     -------
     Measurement
+        ``method_name`` / ``method_reason`` say which method ran and why.
+
+    Raises
+    ------
+    InvalidParameterError
+        Bad arguments; a forced ``method`` that does not apply (the message lists those that
+        do); TV asked of a stochastic design where only the path-KL bound exists.
+
+    Notes
+    -----
+    The orthogonal complement is always the exact closed-form marginal; see
+    :mod:`theorycheck.measure_methods` for the table and the assembly of the totals.
     """
+    from theorycheck.measure_methods import Case, run_case
+
     wanted, n = _validate(target, design, rng, metrics, num_samples, max_num_points)
-    d, k = int(target.ambient_dim), int(target.intrinsic_dim)
-    m = d - k
-    sub_target = target.subspace_part()
-    notes: list[str] = []
-    total: dict[str, Estimate]
-    parts: dict[str, dict[str, Estimate]]
-    if k == 1 or isinstance(sub_target, ProductMixture):
-        stage = _subspace_stage(_grid_pairs(_factors_of(sub_target), design, int(max_num_points)),
-                                rng, n)
-        orth, rel_float = _orthogonal(design, m, KL_TARGET_TO_MODEL)
-        total, parts = _assemble(stage, orth, m, rel_float)
-        method = stage.method
-        direction = KL_TARGET_TO_MODEL
-        rel = float(orthogonal_variance(design).relative_error)
-    elif design.is_deterministic:
-        from theorycheck.divergences.change_of_variables import deterministic_divergences
-
-        res = deterministic_divergences(design, target, num_samples=n, rng=rng, ambient_dim=d)
-        total = {"tv": res["tv"], "kl": res["kl"]}
-        parts = {"subspace": {"tv": res["tv_subspace"], "kl": res["kl_subspace"]},
-                 "orthogonal": {"tv": res["tv_orthogonal"], "kl": res["kl_orthogonal"]}}
-        method = "exact change of variables along sample paths (Monte Carlo)"
-        direction = KL_MODEL_TO_TARGET
-        rel = float(orthogonal_variance(design).relative_error)
-    else:
-        if "tv" in wanted:
-            raise InvalidParameterError(
-                "`metrics`: TV of a stochastic design at k > 1 needs k = 1 or a product target "
-                "(no exact or quadrature method exists here); ask for ['kl'] (path KL bound)")
-        from theorycheck.divergences.path_kl import path_kl
-
-        res_kl = path_kl(design, target, num_samples=n, rng=rng, ambient_dim=d)
-        total = {"kl": res_kl.total}
-        parts = {"subspace": {"kl": res_kl.subspace}, "orthogonal": {"kl": res_kl.orthogonal}}
-        method = "path KL with exact reverse conditionals (upper bound on the marginal KL)"
-        direction = KL_PATH
-        rel = float(orthogonal_variance(design).relative_error)
-        notes.append("KL is the path KL, an upper bound on KL(p_X1 || p_Y1)")
-    values = {key: total[key] for key in wanted}
-    parts_out = {name: {key: part[key] for key in wanted if key in part}
-                 for name, part in parts.items()}
-    return Measurement(values=values, parts=parts_out, kl_direction=direction, method=method,
-                       ambient_dim=d, intrinsic_dim=k, orthogonal_relative_error=rel,
-                       notes=tuple(notes))
+    if method is not None and not isinstance(method, str):
+        raise InvalidParameterError(f"`method` must be a string or None (got {method!r})")
+    case = Case(target=target, design=design, wanted=wanted, rng=rng, num_samples=n,
+                max_num_points=int(max_num_points))
+    return run_case(case, method)
 
 
 def _grid_target(target: Any, design: CoefficientDesign, rng: np.random.Generator,

@@ -153,30 +153,75 @@ def _cmd_report(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-def _cmd_measure(args: argparse.Namespace) -> int:
-    import numpy as np
-
-    from theorycheck.spec import load_spec
-
-    spec = load_spec(args.spec)
-    from theorycheck.experiments import measure
-
-    result = measure(spec.target, spec.design, rng=np.random.default_rng(spec.seed),
-                     metrics=spec.metrics, num_samples=spec.num_samples)
-    print(f"target: d={result.ambient_dim}, k={result.intrinsic_dim}; sampler: "
-          f"{spec.design.describe()} on {spec.design.schedule.describe()}")
-    print(f"method: {result.method}")
-    for name in spec.metrics:
+def _print_measurement(result: Any, metrics: Sequence[str]) -> None:
+    print(f"method: {result.method_name or result.method}")
+    if result.method_reason:
+        print(f"  why: {result.method_reason}")
+    for name in metrics:
         label = "TV" if name == "tv" else result.kl_direction
         est = result.values[name]
-        print(f"{label}: {est.value:.6e} ± {est.stderr:.2e}  [{est.method}]")
+        bound = "  (UPPER BOUND)" if est.error_kind.value == "upper_bound" else ""
+        print(f"{label}: {est.value:.6e} ± {est.stderr:.2e} ({est.error_kind.value}){bound}  "
+              f"[{est.method}]")
         for part in ("subspace", "orthogonal"):
             p = result.parts[part].get(name)
             if p is not None:
-                print(f"  {part:<10}: {p.value:.6e} ± {p.stderr:.2e}  [{p.method}]")
+                print(f"  {part:<10}: {p.value:.6e} ± {p.stderr:.2e} ({p.error_kind.value})  "
+                      f"[{p.method}]")
+    for name, est in result.extra.items():
+        print(f"{name}: {est.value:.6e} ± {est.stderr:.2e} ({est.error_kind.value})  "
+              f"[{est.method}]")
     print(f"orthogonal relative variance error e_1 = {result.orthogonal_relative_error:.6e}")
     for note in result.notes:
         print(f"note: {note}")
+
+
+def _write_text(path: str, text: str, what: str) -> None:
+    target = Path(path)
+    try:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_text(text, encoding="utf-8")
+    except OSError as exc:
+        raise UsageError(f"cannot write `{what}` file {path!r}: {exc.strerror}") from None
+
+
+def _cmd_measure_sweep(args: argparse.Namespace, raw: dict[str, Any]) -> int:
+    from theorycheck.sweep import plot_sweep, run_sweep, sweep_markdown, sweep_to_dict
+
+    result = run_sweep(raw, method=args.method)
+    table = sweep_markdown(result)
+    print(table, end="")
+    if args.table:
+        _write_text(args.table, table, "--table")
+    if args.json:
+        _write_json(args.json, sweep_to_dict(result))
+    if args.plot:
+        if not args.plot.endswith(".png"):
+            raise UsageError(f"`--plot` must name a .png file (got {args.plot!r})")
+        print(f"figure written to {plot_sweep(result, args.plot)}")
+    return EXIT_OK
+
+
+def _cmd_measure(args: argparse.Namespace) -> int:
+    import numpy as np
+
+    from theorycheck.spec import load_raw_spec, parse_spec
+    from theorycheck.sweep import is_sweep
+
+    raw = load_raw_spec(args.spec)
+    if is_sweep(raw):
+        return _cmd_measure_sweep(args, raw)
+    if args.plot or args.table:
+        raise UsageError("`--plot` and `--table` need a sweep spec (a list in a sweepable "
+                         "field, e.g. target.ambient_dim)")
+    spec = parse_spec(raw)
+    from theorycheck.experiments import measure
+
+    result = measure(spec.target, spec.design, rng=np.random.default_rng(spec.seed),
+                     metrics=spec.metrics, num_samples=spec.num_samples, method=args.method)
+    print(f"target: d={result.ambient_dim}, k={result.intrinsic_dim}; sampler: "
+          f"{spec.design.describe()} on {spec.design.schedule.describe()}")
+    _print_measurement(result, spec.metrics)
     if args.json:
         payload = result.to_dict()
         payload["spec"] = spec.raw
@@ -243,9 +288,15 @@ def _build_parser() -> _Parser:
     cmp_.add_argument("--all", action="store_true", help="show every delta, not only failures")
     cmp_.set_defaults(handler=_cmd_compare)
 
-    mea = sub.add_parser("measure", help="TV and KL of one experiment from a JSON spec")
+    mea = sub.add_parser("measure", help="TV and KL of one experiment (or a sweep) from a JSON "
+                                         "spec")
     mea.add_argument("spec", metavar="SPEC.json")
     mea.add_argument("--json", metavar="OUT", help="write the results as JSON")
+    mea.add_argument("--method", metavar="NAME", default=None,
+                     help="force a method: closed_form, grid, change_of_variables, path_kl "
+                          "(default: the first that applies)")
+    mea.add_argument("--table", metavar="OUT.md", help="sweeps: write the markdown table")
+    mea.add_argument("--plot", metavar="OUT.png", help="sweeps: write a log-log figure")
     mea.set_defaults(handler=_cmd_measure)
 
     aud = sub.add_parser("audit", help="audit a sampler's adaptivity (exit 0 adaptive, 1 not, "

@@ -27,7 +27,7 @@ from theorycheck import schedules, targets
 from theorycheck.designs import DESIGN_NAMES, CoefficientDesign, make_design
 from theorycheck.errors import InvalidParameterError, SpecError
 
-__all__ = ["ExperimentSpec", "load_spec", "parse_spec"]
+__all__ = ["ExperimentSpec", "load_raw_spec", "load_spec", "parse_spec"]
 
 _TOP_KEYS = {"target", "schedule", "sampler", "metrics", "seed", "num_samples"}
 _SCHEDULE_KEYS = {
@@ -125,6 +125,11 @@ def parse_spec(spec: Any) -> ExperimentSpec:
 
 def load_spec(path: str | Path) -> ExperimentSpec:
     """Read and parse a JSON spec file (errors name the file and the key)."""
+    return parse_spec(load_raw_spec(path))
+
+
+def load_raw_spec(path: str | Path) -> Any:
+    """Read a JSON spec file without interpreting it (errors name the file)."""
     try:
         text = Path(path).read_text(encoding="utf-8")
     except OSError as exc:
@@ -134,4 +139,4 @@ def load_spec(path: str | Path) -> ExperimentSpec:
     except json.JSONDecodeError as exc:
         raise SpecError(f"`SPEC` file {str(path)!r} is not valid JSON "
                         f"(line {exc.lineno}: {exc.msg})") from None
-    return parse_spec(data)
+    return data

@@ -11,6 +11,7 @@ name                 applies to                                subspace result
 ==================== ========================================= =====================================
 closed_form          one-component Gaussian target, any design exact (mpmath recursion)
 grid                 k = 1 or a product target, any design     quadrature, two resolutions
+grid2d               k = 2, any mixture, any design            quadrature, two resolutions
 change_of_variables  deterministic design, any mixture         Monte Carlo (standard error)
 path_kl              stochastic design, any mixture, KL only   upper bound (path KL) + MC error
 ==================== ========================================= =====================================
@@ -31,6 +32,7 @@ from typing import Any
 import numpy as np
 
 from theorycheck.designs import CoefficientDesign
+from theorycheck.divergences import gaussian
 from theorycheck.errors import InvalidParameterError
 from theorycheck.experiments import (
     KL_MODEL_TO_TARGET,
@@ -113,6 +115,12 @@ def _refuse_grid(case: Case) -> str | None:
     return f"needs k = 1 or a product target (got k = {case.intrinsic_dim}, a joint mixture)"
 
 
+def _refuse_grid2d(case: Case) -> str | None:
+    if case.intrinsic_dim == 2:
+        return None
+    return f"needs k = 2 (got k = {case.intrinsic_dim})"
+
+
 def _refuse_change_of_variables(case: Case) -> str | None:
     return None if case.design.is_deterministic else "needs a deterministic design (σ_t = 0)"
 
@@ -177,6 +185,31 @@ def _run_grid(case: Case) -> Measurement:
                    direction=KL_TARGET_TO_MODEL)
 
 
+def _run_grid2d(case: Case) -> Measurement:
+    from theorycheck.divergences.grid2d import measure_grid2d
+
+    m = case.ambient_dim - 2
+    ov = orthogonal_variance(case.design)
+    res = measure_grid2d(case.design, case.target.subspace_part(), orthogonal_dim=m,
+                         orthogonal_eps=ov.relative_error_mp)
+    orth, _ = _orthogonal(case.design, m, KL_TARGET_TO_MODEL, ov.relative_error_mp)
+    total = {"tv": Estimate(value=res.tv_total.value, stderr=res.tv_total.stderr,
+                            error_kind=ErrorKind.TOLERANCE,
+                            method="TV = Σ h² q g(p_k/q_k) on the k = 2 grid with the exact "
+                                   f"chi-square orthogonal factor g; {res.tv_total.method}"),
+             "kl": Estimate(value=res.kl.value + orth["kl"].value, stderr=res.kl.stderr,
+                            error_kind=ErrorKind.TOLERANCE,
+                            method="KL_k (k = 2 grid) + KL_⊥ (exact): KL of a product adds")}
+    rev = (gaussian.kl_isotropic(m, ov.relative_error_mp, direction="model_to_target").value
+           if m > 0 else 0.0)
+    extra = {"kl_model_to_target": Estimate(
+        value=res.kl_reverse.value + rev, stderr=res.kl_reverse.stderr,
+        error_kind=ErrorKind.TOLERANCE, method="KL(p_Y1 ‖ p_X1): k = 2 grid + exact orthogonal")}
+    parts = {"subspace": {"tv": res.tv, "kl": res.kl}, "orthogonal": orth}
+    return _finish(case, total, parts, method="grid2d: k = 2 tensor-grid density, two "
+                   "resolutions", direction=KL_TARGET_TO_MODEL, extra=extra)
+
+
 def _run_change_of_variables(case: Case) -> Measurement:
     from theorycheck.divergences.change_of_variables import deterministic_divergences
 
@@ -217,6 +250,8 @@ METHOD_TABLE: tuple[MeasureMethod, ...] = (
                   "exact or quadrature", refuse=_refuse_closed_form, run=_run_closed_form),
     MeasureMethod(name="grid", summary="density on a grid, two resolutions (tolerance)",
                   refuse=_refuse_grid, run=_run_grid),
+    MeasureMethod(name="grid2d", summary="k = 2 tensor-grid density, any mixture and design, "
+                  "two resolutions (tolerance)", refuse=_refuse_grid2d, run=_run_grid2d),
     MeasureMethod(name="change_of_variables", summary="exact log-density along paths (Monte "
                   "Carlo standard error)", refuse=_refuse_change_of_variables,
                   run=_run_change_of_variables),
@@ -251,7 +286,7 @@ def choose_method(case: Case, forced: str | None = None) -> tuple[MeasureMethod,
                 f"`method` {forced!r} does not apply to this case: it {reason}; applicable "
                 f"methods: {', '.join(usable) if usable else 'none for these metrics'}")
         return rows[forced], f"{forced} forced by the caller"
-    skipped = []
+    skipped: list[str] = []
     for row in METHOD_TABLE:
         reason = row.refuse(case)
         if reason is None:
@@ -263,9 +298,9 @@ def choose_method(case: Case, forced: str | None = None) -> tuple[MeasureMethod,
     if "tv" in case.wanted and not case.design.is_deterministic:
         raise InvalidParameterError(
             f"`metrics`: TV is not available for a stochastic design on this target (k = "
-            f"{case.intrinsic_dim}, a joint mixture): no exact, quadrature or change-of-variables "
+            f"{case.intrinsic_dim} > 2, a joint mixture): no exact, grid or change-of-variables "
             "method applies; available: metrics ['kl'] (path-KL upper bound on the subspace part "
-            "+ exact orthogonal marginal), or a k = 1 / product / one-component Gaussian target")
+            "+ exact orthogonal marginal), or a k <= 2 / product / one-component Gaussian target")
     raise InvalidParameterError("no measurement method applies: " + "; ".join(skipped))
 
 

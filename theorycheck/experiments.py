@@ -1,23 +1,17 @@
 """Measure ``TV(p_{X_1}, p_{Y_1})`` and KL for one (target, schedule, design), by the best method.
 
-Method choice (THEORY §5-§6), always through the exact d-split:
+The method for the k-dimensional subspace part is chosen by capability in one table,
+:data:`theorycheck.measure_methods.METHOD_TABLE` (closed form for one-component Gaussian
+targets → grid quadrature for k = 1 / product targets → the k = 2 tensor grid → exact change of
+variables for deterministic designs → the path-KL upper bound for stochastic designs); see
+:mod:`theorycheck.measure_methods`.  This module holds the result record, the k = 1 / product
+grid stage used by that table, and the multi-dimension helpers.
 
-* ``k = 1`` — deterministic grid quadrature of the density of ``Y_1`` at two resolutions
-  (:mod:`theorycheck.divergences.grid`), any design; the product with the orthogonal part is
-  exact: ``TV = E_q[g(p_k/q_k)]`` with ``g`` from the chi-square closed form.
-* product targets (independent coordinates in U's frame), any ``k`` — every coordinate's
-  chain is one-dimensional: grid quadrature per coordinate; KL adds exactly; TV of the product by
-  Monte Carlo over the product of the grid (cell) distributions, with a standard error.
-* deterministic designs, general ``k`` — exact change of variables along sample paths
-  (:mod:`theorycheck.divergences.change_of_variables`), Monte Carlo with standard errors;
-  KL is then ``KL(p_{Y_1}‖p_{X_1})`` (the direction is recorded).
-* stochastic designs, general ``k`` — only the path KL, an *upper bound* on the marginal KL
-  (:mod:`theorycheck.divergences.path_kl`); TV is not available and asking for it is an error.
-
-The orthogonal part (``m = d - k`` data-free coordinates) is always closed form from the exact
-variance recursion, so ``d`` up to ``10^9`` costs nothing: :func:`measure_ambient_dims`
-measures the k-part once and assembles many ``d``; :func:`measure_leading_factors` does the
-same for the full-rank products of the first ``n`` factors of a product target.
+The orthogonal part (``m = d - k`` data-free coordinates) is always the exact closed-form
+marginal from the variance recursion, so ``d`` up to ``10^9`` costs nothing:
+:func:`measure_ambient_dims` measures the k-part once and assembles many ``d``;
+:func:`measure_leading_factors` does the same for the full-rank products of the first ``n``
+factors of a product target.
 """
 
 from __future__ import annotations

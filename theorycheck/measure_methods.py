@@ -33,7 +33,7 @@ import numpy as np
 
 from theorycheck.designs import CoefficientDesign
 from theorycheck.divergences import gaussian
-from theorycheck.errors import InvalidParameterError
+from theorycheck.errors import InvalidParameterError, TheorycheckError
 from theorycheck.experiments import (
     KL_MODEL_TO_TARGET,
     KL_TARGET_TO_MODEL,
@@ -304,13 +304,34 @@ def choose_method(case: Case, forced: str | None = None) -> tuple[MeasureMethod,
     raise InvalidParameterError("no measurement method applies: " + "; ".join(skipped))
 
 
+def _non_negative_kl(est: Estimate, where: str, notes: list[str]) -> Estimate:
+    """A KL estimate below 0 within 3 of its errors is reported as 0 (noted); beyond, a bug."""
+    if est.value >= 0.0:
+        return est
+    if est.value >= -3.0 * est.stderr - 1e-15:
+        notes.append(f"{where}: estimate {est.value:.3g} < 0 within 3 stated errors, reported as 0")
+        return Estimate(value=0.0, stderr=est.stderr, method=est.method,
+                        error_kind=est.error_kind)
+    raise TheorycheckError(f"{where} = {est.value:.6g} is negative beyond 3 stated errors "
+                           f"({est.stderr:.3g}) by {est.method!r}: a numerical failure")
+
+
 def run_case(case: Case, forced: str | None = None) -> Measurement:
-    """Choose the method (or use ``forced``), run it, and record the choice and why."""
+    """Choose the method (or use ``forced``), run it, and record the choice and why.
+
+    No KL is ever reported negative: see :func:`_non_negative_kl`.
+    """
     row, why = choose_method(case, forced)
     result = row.run(case)
-    return Measurement(values=result.values, parts=result.parts,
+    notes = list(result.notes)
+    values = {k: _non_negative_kl(v, k, notes) if k == "kl" else v
+              for k, v in result.values.items()}
+    parts = {name: {k: _non_negative_kl(v, f"{name} {k}", notes) if k == "kl" else v
+                    for k, v in part.items()} for name, part in result.parts.items()}
+    extra = {k: _non_negative_kl(v, k, notes) for k, v in result.extra.items()}
+    return Measurement(values=values, parts=parts,
                        kl_direction=result.kl_direction, method=result.method,
                        ambient_dim=result.ambient_dim, intrinsic_dim=result.intrinsic_dim,
                        orthogonal_relative_error=result.orthogonal_relative_error,
-                       notes=result.notes, extra=result.extra, method_name=row.name,
+                       notes=tuple(notes), extra=extra, method_name=row.name,
                        method_reason=why)

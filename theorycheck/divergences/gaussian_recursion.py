@@ -211,10 +211,15 @@ def gaussian_kl(out: GaussianOutput, ambient_dim: int, *, direction: str = "targ
     return sub, gaussian.kl_isotropic(m, out.orthogonal_mp, direction=direction)
 
 
-def _log_ratio_1d(y: FloatArray, eps: float, delta: float) -> FloatArray:
-    """``log N(y; 0, 1) - log N(y; δ, 1+ε)`` (target over model), stable for small ε."""
-    one = 1.0 + eps
-    return 0.5 * (math.log1p(eps) + (y - delta) ** 2 / one - y * y)
+def _log_ratio_1d(y: FloatArray, eps: Any, delta: Any) -> FloatArray:
+    """``log N(y; 0, 1) - log N(y; δ, 1+ε)`` (target over model), elementwise.
+
+    Written as ``½[log1p(ε) + (δ² - 2yδ - εy²)/(1+ε)]`` so that nothing of size y² cancels
+    when ε and δ are small.
+    """
+    out: FloatArray = 0.5 * (np.log1p(eps) + (delta * delta - 2.0 * y * delta - eps * y * y)
+                             / (1.0 + eps))
+    return out
 
 
 def _tv_quadrature_1d(out: GaussianOutput, m: int) -> Estimate:
@@ -247,7 +252,7 @@ def _tv_monte_carlo(out: GaussianOutput, m: int, rng: np.random.Generator,
     """Fallback: ``E_q[g(p_k/q_k)]`` over exact Gaussian draws of the k coordinates."""
     eps, delta = out.relative_variance_error, out.standardized_mean_error
     y = delta[None, :] + np.sqrt(1.0 + eps)[None, :] * rng.standard_normal((num_samples, eps.size))
-    log_c = np.sum(_log_ratio_1d(y, eps[None, :], delta[None, :]), axis=1)  # type: ignore[arg-type]
+    log_c = np.sum(_log_ratio_1d(y, eps[None, :], delta[None, :]), axis=1)
     g = (gaussian.orthogonal_tv_factor(log_c, m, out.orthogonal_mp) if m > 0
          else -np.expm1(np.minimum(log_c, 0.0)))
     value, stderr = float(g.mean()), float(g.std(ddof=1) / math.sqrt(num_samples))
@@ -286,7 +291,9 @@ def gaussian_tv(out: GaussianOutput, ambient_dim: int, *, rng: np.random.Generat
 
     * no mean shift, at most 3 distinct ratios ``1+ε`` over all d coordinates: exact
       chi-square / gamma quadrature (:func:`~theorycheck.divergences.gaussian.tv_ratio_groups`);
-    * k = 1 with a mean shift: ``E_q[g(p/q)]`` by composite Gauss-Legendre at two panel counts,
+    * k = 1 = d with a mean shift: the exact 1-D Gaussian TV
+      (:func:`~theorycheck.divergences.gaussian.tv_gaussian_1d`);
+    * k = 1 < d with a mean shift: ``E_q[g(p/q)]`` by composite Gauss-Legendre at two panel counts,
       ``g`` the exact orthogonal factor (``(1 - c)_+`` when d = k);
     * otherwise Monte Carlo over the k coordinates with the exact factor ``g`` for the other
       ``d - k`` (conditioning removes their variance), flagged in ``method`` if its standard
@@ -317,6 +324,10 @@ def gaussian_tv(out: GaussianOutput, ambient_dim: int, *, rng: np.random.Generat
             total = gaussian.tv_ratio_groups(list(groups_all.values()), list(groups_all),
                                              rtol=rtol)
             return _labelled(total), _labelled(tv_sub), tv_perp
+    if k == 1 and m == 0:
+        exact = gaussian.tv_gaussian_1d(0.0, 1.0, float(out.standardized_mean_error[0]),
+                                        1.0 + float(out.relative_variance_error[0]))
+        return _labelled(exact), _labelled(exact), tv_perp
     if k == 1:
         total = _tv_quadrature_1d(out, m)
         sub = _tv_quadrature_1d(out, 0) if m > 0 else total
@@ -328,4 +339,4 @@ def gaussian_tv(out: GaussianOutput, ambient_dim: int, *, rng: np.random.Generat
 
 def _labelled(est: Estimate) -> Estimate:
     return Estimate(value=est.value, stderr=est.stderr, error_kind=est.error_kind,
-                    method=f"exact Gaussian TV (mpmath recursion, zero mean error): {est.method}")
+                    method=f"exact Gaussian TV (mpmath recursion): {est.method}")

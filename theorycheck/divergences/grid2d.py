@@ -336,7 +336,7 @@ class Grid2DResult:
 
 
 def measure_grid2d(design: CoefficientDesign, target_k: Any, *, orthogonal_dim: int = 0,
-                   orthogonal_eps: Any = 0.0, points_per_scale: float = 5.0,
+                   orthogonal_eps: Any = 0.0, points_per_scale: float = 3.0,
                    max_points: int = 600) -> Grid2DResult:
     """TV and KL of the k = 2 part at two resolutions (the second 1.5× finer per axis).
 

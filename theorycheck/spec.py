@@ -10,6 +10,9 @@ Schema::
      "seed": 0,
      "num_samples": 200000}                                       # optional (Monte Carlo)
 
+A list in a sweepable field (``target.ambient_dim``, ``schedule.steps``, ``sampler.design``, ...)
+makes the spec a sweep: see :mod:`theorycheck.sweep`; :func:`parse_spec` takes one case.
+
 Schedule options: ``two_phase``: ``c0`` (2), ``c1`` (4), ``index`` ("seed" | "li_yan");
 ``linear``: ``beta_start`` (1e-4), ``beta_end`` (0.02), ``rescale`` (false); ``cosine``:
 ``s`` (0.008), ``max_beta`` (0.999); all: ``dps`` (50).

@@ -168,3 +168,15 @@ def test_gaussian_closed_form_at_huge_dimension_never_negative_or_nan() -> None:
                                                ambient_dim=64, basis_seed=0),
                 make_design("ddpm_posterior", two_phase(100)), rng=_rng()).values["kl"].value,
         rel=1e-9)  # adaptive: flat in d
+
+
+def test_grid2d_agrees_with_change_of_variables_for_a_deterministic_design() -> None:
+    design = make_design("ddim", two_phase(20))
+    mix = SubspaceGaussianMixture.create([0.4, 0.6], [[-0.8, 0.3], [0.7, -0.2]],
+                                         [[[0.4, 0.1], [0.1, 0.5]], [[0.5, -0.1], [-0.1, 0.4]]],
+                                         ambient_dim=16, basis_seed=0)
+    grid = measure(mix, design, rng=_rng())
+    flow = measure(mix, design, rng=_rng(), num_samples=4000, method="change_of_variables")
+    assert grid.method_name == "grid2d"
+    assert _agree(grid.values["tv"], flow.values["tv"])
+    assert _agree(grid.extra["kl_model_to_target"], flow.values["kl"])

@@ -105,3 +105,12 @@ def bench(session: nox.Session) -> None:
     """Run the pytest-benchmark benchmarks (each also asserts its result)."""
     session.install("-e", ".[test]")
     session.run("pytest", "tests/benchmarks", "--benchmark-only", "-q", *session.posargs)
+
+
+@nox.session(name="li-yan-figure", python=PYTHON)
+def li_yan_figure(session: nox.Session) -> None:
+    """Regenerate reports/li-yan-figure.{md,json,png} from examples/li-yan-figure.json (~20 s)."""
+    session.install("-e", ".[test]")
+    session.run("theorycheck", "measure", "examples/li-yan-figure.json",
+                "--table", "reports/li-yan-figure.md", "--json", "reports/li-yan-figure.json",
+                "--plot", "reports/li-yan-figure.png", *session.posargs, env=ONE_THREAD)

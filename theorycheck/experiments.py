@@ -365,12 +365,28 @@ def _check_dims(name: str, dims: Sequence[int], minimum: int, maximum: int | Non
 
 def _measurement(total: dict[str, Estimate], parts: dict[str, dict[str, Estimate]],
                  wanted: tuple[str, ...], method: str, d: int, k: int, rel: float,
-                 notes: tuple[str, ...]) -> Measurement:
+                 notes: tuple[str, ...], reason: str) -> Measurement:
     return Measurement(values={key: total[key] for key in wanted},
                        parts={name: {key: part[key] for key in wanted if key in part}
                               for name, part in parts.items()},
                        kl_direction=KL_TARGET_TO_MODEL, method=method, ambient_dim=d,
-                       intrinsic_dim=k, orthogonal_relative_error=rel, notes=notes)
+                       intrinsic_dim=k, orthogonal_relative_error=rel, notes=notes,
+                       method_name="grid", method_reason=reason)
+
+
+def _grid_reason(target: Any, design: CoefficientDesign, wanted: tuple[str, ...],
+                 rng: np.random.Generator, n: int, max_num_points: Any) -> str:
+    """Why the grid method is used: the method table's own reason when it would choose the grid
+    too (so entries equal :func:`measure`'s), else a statement that the grid is imposed."""
+    from theorycheck.measure_methods import Case, choose_method
+
+    case = Case(target=target, design=design, wanted=wanted, rng=rng, num_samples=n,
+                max_num_points=int(max_num_points))
+    row, why = choose_method(case)
+    if row.name == "grid":
+        return why
+    return (f"grid imposed by the multi-dimension helper (the method table would choose "
+            f"{row.name})")
 
 
 def measure_ambient_dims(target: Any, design: CoefficientDesign, ambient_dims: Sequence[int], *,
@@ -407,6 +423,7 @@ def measure_ambient_dims(target: Any, design: CoefficientDesign, ambient_dims: S
     wanted, n, factors = _grid_target(target, design, rng, metrics, num_samples, max_num_points)
     k = len(factors)
     dims = _check_dims("ambient_dims", ambient_dims, minimum=k)
+    reason = _grid_reason(target, design, wanted, rng, n, max_num_points)
     stage = _subspace_stage(_grid_pairs(factors, design, int(max_num_points)), rng, n)
     ov = orthogonal_variance(design)
     out = []
@@ -414,7 +431,7 @@ def measure_ambient_dims(target: Any, design: CoefficientDesign, ambient_dims: S
         orth, rel_float = _orthogonal(design, d - k, KL_TARGET_TO_MODEL, ov.relative_error_mp)
         total, parts = _assemble(stage, orth, d - k, rel_float)
         out.append(_measurement(total, parts, wanted, stage.method, d, k,
-                                float(ov.relative_error), ()))
+                                float(ov.relative_error), (), reason))
     return tuple(out)
 
 
@@ -454,6 +471,7 @@ def measure_leading_factors(target: ProductMixture, design: CoefficientDesign,
     counts = _check_dims("num_factors", num_factors, minimum=1, maximum=len(factors))
     if sorted(set(counts)) != counts:
         raise InvalidParameterError(f"`num_factors` must be strictly increasing (got {counts})")
+    reason = _grid_reason(target, design, wanted, rng, n, max_num_points)
     pairs = _grid_pairs(factors[:counts[-1]], design, int(max_num_points))
     kls = _pair_kls(pairs)
     rel = float(orthogonal_variance(design).relative_error)
@@ -470,5 +488,6 @@ def measure_leading_factors(target: ProductMixture, design: CoefficientDesign,
             stage = _subspace_stage(pairs[:count], rng, n, log_ratio=log_ratio.copy(),
                                     kls=kls[:count])
         total, parts = _assemble(stage, _orthogonal(design, 0, KL_TARGET_TO_MODEL, 0)[0], 0, 0.0)
-        out.append(_measurement(total, parts, wanted, stage.method, count, count, rel, ()))
+        out.append(_measurement(total, parts, wanted, stage.method, count, count, rel, (),
+                                reason))
     return tuple(out)

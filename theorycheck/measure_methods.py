@@ -181,8 +181,7 @@ def _run_grid(case: Case) -> Measurement:
     m = case.ambient_dim - case.intrinsic_dim
     orth, rel_float = _orthogonal(case.design, m, KL_TARGET_TO_MODEL)
     total, parts = _assemble(stage, orth, m, rel_float)
-    return _finish(case, total, parts, method=f"grid: {stage.method}",
-                   direction=KL_TARGET_TO_MODEL)
+    return _finish(case, total, parts, method=stage.method, direction=KL_TARGET_TO_MODEL)
 
 
 def _run_grid2d(case: Case) -> Measurement:
@@ -218,8 +217,8 @@ def _run_change_of_variables(case: Case) -> Measurement:
     total = {"tv": res["tv"], "kl": res["kl"]}
     parts = {"subspace": {"tv": res["tv_subspace"], "kl": res["kl_subspace"]},
              "orthogonal": {"tv": res["tv_orthogonal"], "kl": res["kl_orthogonal"]}}
-    return _finish(case, total, parts, method="change_of_variables: exact log-density along "
-                   "deterministic sample paths (Monte Carlo)", direction=KL_MODEL_TO_TARGET)
+    return _finish(case, total, parts, method="exact change of variables along sample paths "
+                   "(Monte Carlo)", direction=KL_MODEL_TO_TARGET)
 
 
 def _run_path_kl(case: Case) -> Measurement:

@@ -96,7 +96,9 @@ def test_cli_sweep_writes_table_json_and_plot(tmp_path: Path,
     assert "| target.ambient_dim | schedule.steps | sampler.design |" in printed
     payload = json.loads(Path(out_json).read_text())
     assert len(payload["cases"]) == 8 and payload["axes"]["schedule.steps"] == [20, 40]
-    assert Path(out_md).read_text().startswith("| target.ambient_dim")
+    written = Path(out_md).read_text()
+    assert written.startswith("# Sweep of") and "| target.ambient_dim |" in written
+    assert "s.png" in written
     assert Path(out_png).stat().st_size > 1000
 
 

@@ -32,9 +32,9 @@ Method (and why)
   tolerance = ``|fine - coarse|`` + mass drift of the fine run + the mass outside the grid.
 
 Measured (tests/benchmarks/test_bench_measure.py, T = 1000, two-phase schedule, a 4-component
-rotated product target, grids 130² and 195²): KL within 4e-10 of the sum of the two 1-D grid
-KLs and TV within 9e-7 of the product TV from the 1-D grids, stated errors 2e-8–5e-8 (KL) and
-1e-6–5e-6 (TV); 30–33 s CPU and 121 MiB peak on a loaded 2-core machine.  A k = 3 version was
+rotated product target, grids 98² and 195²): KL within 4e-10 of the sum of the two 1-D grid
+KLs and TV within 8e-8 of the product TV from the 1-D grids (stated 3e-8–6e-8 for KL,
+2e-7–6e-7 for TV); 31 s CPU and 303 MiB peak on a loaded 2-core machine.  A k = 3 version was
 measured to be out of reach (a quintic 3-D interpolation costs 4.7 s CPU per 10^6 points per
 step: hours per case at the same resolution).
 

@@ -154,3 +154,12 @@ def rough(session: nox.Session) -> None:
                 "('ddpm_posterior', 'ddim')]; open('reports/rough-targets.json', 'w').write("
                 "json.dumps(docs, indent=2) + '\\n'); print(json.dumps(docs, indent=1))",
                 env=ONE_THREAD)
+
+
+@nox.session(name="li-yan-figure", python=PYTHON)
+def li_yan_figure(session: nox.Session) -> None:
+    """Regenerate reports/li-yan-figure.{md,json,png} from examples/li-yan-figure.json (~20 s)."""
+    session.install("-e", ".[test]")
+    session.run("theorycheck", "measure", "examples/li-yan-figure.json",
+                "--table", "reports/li-yan-figure.md", "--json", "reports/li-yan-figure.json",
+                "--plot", "reports/li-yan-figure.png", *session.posargs, env=ONE_THREAD)

@@ -1,23 +1,17 @@
 """Measure ``TV(p_{X_1}, p_{Y_1})`` and KL for one (target, schedule, design), by the best method.
 
-Method choice (THEORY §5-§6), always through the exact d-split:
+The method for the k-dimensional subspace part is chosen by capability in one table,
+:data:`theorycheck.measure_methods.METHOD_TABLE` (closed form for one-component Gaussian
+targets → grid quadrature for k = 1 / product targets → the k = 2 tensor grid → exact change of
+variables for deterministic designs → the path-KL upper bound for stochastic designs); see
+:mod:`theorycheck.measure_methods`.  This module holds the result record, the k = 1 / product
+grid stage used by that table, and the multi-dimension helpers.
 
-* ``k = 1`` — deterministic grid quadrature of the density of ``Y_1`` at two resolutions
-  (:mod:`theorycheck.divergences.grid`), any design; the product with the orthogonal part is
-  exact: ``TV = E_q[g(p_k/q_k)]`` with ``g`` from the chi-square closed form.
-* product targets (independent coordinates in U's frame), any ``k`` — every coordinate's
-  chain is one-dimensional: grid quadrature per coordinate; KL adds exactly; TV of the product by
-  Monte Carlo over the product of the grid (cell) distributions, with a standard error.
-* deterministic designs, general ``k`` — exact change of variables along sample paths
-  (:mod:`theorycheck.divergences.change_of_variables`), Monte Carlo with standard errors;
-  KL is then ``KL(p_{Y_1}‖p_{X_1})`` (the direction is recorded).
-* stochastic designs, general ``k`` — only the path KL, an *upper bound* on the marginal KL
-  (:mod:`theorycheck.divergences.path_kl`); TV is not available and asking for it is an error.
-
-The orthogonal part (``m = d - k`` data-free coordinates) is always closed form from the exact
-variance recursion, so ``d`` up to ``10^9`` costs nothing: :func:`measure_ambient_dims`
-measures the k-part once and assembles many ``d``; :func:`measure_leading_factors` does the
-same for the full-rank products of the first ``n`` factors of a product target.
+The orthogonal part (``m = d - k`` data-free coordinates) is always the exact closed-form
+marginal from the variance recursion, so ``d`` up to ``10^9`` costs nothing:
+:func:`measure_ambient_dims` measures the k-part once and assembles many ``d``;
+:func:`measure_leading_factors` does the same for the full-rank products of the first ``n``
+factors of a product target.
 """
 
 from __future__ import annotations
@@ -70,16 +64,23 @@ class Measurement:
     intrinsic_dim: int
     orthogonal_relative_error: float
     notes: tuple[str, ...] = field(default=())
+    extra: dict[str, Estimate] = field(default_factory=dict)
+    method_name: str = ""
+    method_reason: str = ""
 
     def to_dict(self) -> dict[str, Any]:
-        """JSON-ready dict: top-level metrics, ``parts.subspace``, ``parts.orthogonal``."""
+        """JSON-ready dict: top-level metrics, ``parts.subspace``, ``parts.orthogonal``, the
+        other KL direction when the method gives it (``extra``), the method and why."""
         out: dict[str, Any] = {k: v.to_dict() for k, v in self.values.items()}
+        out.update({k: v.to_dict() for k, v in self.extra.items()})
         out["parts"] = {name: {k: v.to_dict() for k, v in part.items()}
                         for name, part in self.parts.items()}
         out.update({"kl_direction": self.kl_direction, "method": self.method,
                     "ambient_dim": self.ambient_dim, "intrinsic_dim": self.intrinsic_dim,
                     "orthogonal_relative_variance_error": self.orthogonal_relative_error,
                     "notes": list(self.notes)})
+        if self.method_name:
+            out.update({"method_name": self.method_name, "method_reason": self.method_reason})
         return out
 
 
@@ -293,8 +294,8 @@ def _factors_of(sub_target: Any) -> list[SubspaceGaussianMixture]:
 
 def measure(target: Any, design: CoefficientDesign, *, rng: np.random.Generator,
             metrics: Sequence[str] = METRICS, num_samples: int = 200_000,
-            max_num_points: int = 2**16) -> Measurement:
-    """Measure the sampler's error against ``p_{X_1}`` (see the module docstring for methods).
+            max_num_points: int = 2**16, method: str | None = None) -> Measurement:
+    """Measure the sampler's error against ``p_{X_1}`` by the best applicable method.
 
     Parameters
     ----------
@@ -309,56 +310,34 @@ def measure(target: Any, design: CoefficientDesign, *, rng: np.random.Generator,
         Monte Carlo sample size where Monte Carlo is used.
     max_num_points : int
         Cap on grid cells per coordinate.
+    method : str, optional
+        Force one entry of :data:`theorycheck.measure_methods.METHOD_TABLE` (``"closed_form"``,
+        ``"grid"``, ``"change_of_variables"``, ``"path_kl"``); default: the first that applies.
 
     Returns
     -------
     Measurement
+        ``method_name`` / ``method_reason`` say which method ran and why.
+
+    Raises
+    ------
+    InvalidParameterError
+        Bad arguments; a forced ``method`` that does not apply (the message lists those that
+        do); TV asked of a stochastic design where only the path-KL bound exists.
+
+    Notes
+    -----
+    The orthogonal complement is always the exact closed-form marginal; see
+    :mod:`theorycheck.measure_methods` for the table and the assembly of the totals.
     """
+    from theorycheck.measure_methods import Case, run_case
+
     wanted, n = _validate(target, design, rng, metrics, num_samples, max_num_points)
-    d, k = int(target.ambient_dim), int(target.intrinsic_dim)
-    m = d - k
-    sub_target = target.subspace_part()
-    notes: list[str] = []
-    total: dict[str, Estimate]
-    parts: dict[str, dict[str, Estimate]]
-    if k == 1 or isinstance(sub_target, ProductMixture):
-        stage = _subspace_stage(_grid_pairs(_factors_of(sub_target), design, int(max_num_points)),
-                                rng, n)
-        orth, rel_float = _orthogonal(design, m, KL_TARGET_TO_MODEL)
-        total, parts = _assemble(stage, orth, m, rel_float)
-        method = stage.method
-        direction = KL_TARGET_TO_MODEL
-        rel = float(orthogonal_variance(design).relative_error)
-    elif design.is_deterministic:
-        from theorycheck.divergences.change_of_variables import deterministic_divergences
-
-        res = deterministic_divergences(design, target, num_samples=n, rng=rng, ambient_dim=d)
-        total = {"tv": res["tv"], "kl": res["kl"]}
-        parts = {"subspace": {"tv": res["tv_subspace"], "kl": res["kl_subspace"]},
-                 "orthogonal": {"tv": res["tv_orthogonal"], "kl": res["kl_orthogonal"]}}
-        method = "exact change of variables along sample paths (Monte Carlo)"
-        direction = KL_MODEL_TO_TARGET
-        rel = float(orthogonal_variance(design).relative_error)
-    else:
-        if "tv" in wanted:
-            raise InvalidParameterError(
-                "`metrics`: TV of a stochastic design at k > 1 needs k = 1 or a product target "
-                "(no exact or quadrature method exists here); ask for ['kl'] (path KL bound)")
-        from theorycheck.divergences.path_kl import path_kl
-
-        res_kl = path_kl(design, target, num_samples=n, rng=rng, ambient_dim=d)
-        total = {"kl": res_kl.total}
-        parts = {"subspace": {"kl": res_kl.subspace}, "orthogonal": {"kl": res_kl.orthogonal}}
-        method = "path KL with exact reverse conditionals (upper bound on the marginal KL)"
-        direction = KL_PATH
-        rel = float(orthogonal_variance(design).relative_error)
-        notes.append("KL is the path KL, an upper bound on KL(p_X1 || p_Y1)")
-    values = {key: total[key] for key in wanted}
-    parts_out = {name: {key: part[key] for key in wanted if key in part}
-                 for name, part in parts.items()}
-    return Measurement(values=values, parts=parts_out, kl_direction=direction, method=method,
-                       ambient_dim=d, intrinsic_dim=k, orthogonal_relative_error=rel,
-                       notes=tuple(notes))
+    if method is not None and not isinstance(method, str):
+        raise InvalidParameterError(f"`method` must be a string or None (got {method!r})")
+    case = Case(target=target, design=design, wanted=wanted, rng=rng, num_samples=n,
+                max_num_points=int(max_num_points))
+    return run_case(case, method)
 
 
 def _grid_target(target: Any, design: CoefficientDesign, rng: np.random.Generator,
@@ -386,12 +365,28 @@ def _check_dims(name: str, dims: Sequence[int], minimum: int, maximum: int | Non
 
 def _measurement(total: dict[str, Estimate], parts: dict[str, dict[str, Estimate]],
                  wanted: tuple[str, ...], method: str, d: int, k: int, rel: float,
-                 notes: tuple[str, ...]) -> Measurement:
+                 notes: tuple[str, ...], reason: str) -> Measurement:
     return Measurement(values={key: total[key] for key in wanted},
                        parts={name: {key: part[key] for key in wanted if key in part}
                               for name, part in parts.items()},
                        kl_direction=KL_TARGET_TO_MODEL, method=method, ambient_dim=d,
-                       intrinsic_dim=k, orthogonal_relative_error=rel, notes=notes)
+                       intrinsic_dim=k, orthogonal_relative_error=rel, notes=notes,
+                       method_name="grid", method_reason=reason)
+
+
+def _grid_reason(target: Any, design: CoefficientDesign, wanted: tuple[str, ...],
+                 rng: np.random.Generator, n: int, max_num_points: Any) -> str:
+    """Why the grid method is used: the method table's own reason when it would choose the grid
+    too (so entries equal :func:`measure`'s), else a statement that the grid is imposed."""
+    from theorycheck.measure_methods import Case, choose_method
+
+    case = Case(target=target, design=design, wanted=wanted, rng=rng, num_samples=n,
+                max_num_points=int(max_num_points))
+    row, why = choose_method(case)
+    if row.name == "grid":
+        return why
+    return (f"grid imposed by the multi-dimension helper (the method table would choose "
+            f"{row.name})")
 
 
 def measure_ambient_dims(target: Any, design: CoefficientDesign, ambient_dims: Sequence[int], *,
@@ -428,6 +423,7 @@ def measure_ambient_dims(target: Any, design: CoefficientDesign, ambient_dims: S
     wanted, n, factors = _grid_target(target, design, rng, metrics, num_samples, max_num_points)
     k = len(factors)
     dims = _check_dims("ambient_dims", ambient_dims, minimum=k)
+    reason = _grid_reason(target, design, wanted, rng, n, max_num_points)
     stage = _subspace_stage(_grid_pairs(factors, design, int(max_num_points)), rng, n)
     ov = orthogonal_variance(design)
     out = []
@@ -435,7 +431,7 @@ def measure_ambient_dims(target: Any, design: CoefficientDesign, ambient_dims: S
         orth, rel_float = _orthogonal(design, d - k, KL_TARGET_TO_MODEL, ov.relative_error_mp)
         total, parts = _assemble(stage, orth, d - k, rel_float)
         out.append(_measurement(total, parts, wanted, stage.method, d, k,
-                                float(ov.relative_error), ()))
+                                float(ov.relative_error), (), reason))
     return tuple(out)
 
 
@@ -475,6 +471,7 @@ def measure_leading_factors(target: ProductMixture, design: CoefficientDesign,
     counts = _check_dims("num_factors", num_factors, minimum=1, maximum=len(factors))
     if sorted(set(counts)) != counts:
         raise InvalidParameterError(f"`num_factors` must be strictly increasing (got {counts})")
+    reason = _grid_reason(target, design, wanted, rng, n, max_num_points)
     pairs = _grid_pairs(factors[:counts[-1]], design, int(max_num_points))
     kls = _pair_kls(pairs)
     rel = float(orthogonal_variance(design).relative_error)
@@ -491,5 +488,6 @@ def measure_leading_factors(target: ProductMixture, design: CoefficientDesign,
             stage = _subspace_stage(pairs[:count], rng, n, log_ratio=log_ratio.copy(),
                                     kls=kls[:count])
         total, parts = _assemble(stage, _orthogonal(design, 0, KL_TARGET_TO_MODEL, 0)[0], 0, 0.0)
-        out.append(_measurement(total, parts, wanted, stage.method, count, count, rel, ()))
+        out.append(_measurement(total, parts, wanted, stage.method, count, count, rel, (),
+                                reason))
     return tuple(out)

@@ -20,6 +20,9 @@ class ErrorKind(str, enum.Enum):
     EXACT = "exact"            #: closed form; error is floating-point rounding only
     TOLERANCE = "tolerance"    #: deterministic bound on quadrature / truncation error
     STDERR = "stderr"          #: Monte Carlo standard error (one sigma)
+    #: the value is an upper bound on the quantity (e.g. a path KL); stderr is the bound's own
+    #: estimation error (Monte Carlo standard error + quadrature tolerance)
+    UPPER_BOUND = "upper_bound"
 
 
 class Verdict(str, enum.Enum):

@@ -10,6 +10,9 @@ Schema::
      "seed": 0,
      "num_samples": 200000}                                       # optional (Monte Carlo)
 
+A list in a sweepable field (``target.ambient_dim``, ``schedule.steps``, ``sampler.design``, ...)
+makes the spec a sweep: see :mod:`theorycheck.sweep`; :func:`parse_spec` takes one case.
+
 Schedule options: ``two_phase``: ``c0`` (2), ``c1`` (4), ``index`` ("seed" | "li_yan");
 ``linear``: ``beta_start`` (1e-4), ``beta_end`` (0.02), ``rescale`` (false); ``cosine``:
 ``s`` (0.008), ``max_beta`` (0.999); all: ``dps`` (50).
@@ -27,7 +30,7 @@ from theorycheck import schedules, targets
 from theorycheck.designs import DESIGN_NAMES, CoefficientDesign, make_design
 from theorycheck.errors import InvalidParameterError, SpecError
 
-__all__ = ["ExperimentSpec", "load_spec", "parse_spec"]
+__all__ = ["ExperimentSpec", "load_raw_spec", "load_spec", "parse_spec"]
 
 _TOP_KEYS = {"target", "schedule", "sampler", "metrics", "seed", "num_samples"}
 _SCHEDULE_KEYS = {
@@ -125,6 +128,11 @@ def parse_spec(spec: Any) -> ExperimentSpec:
 
 def load_spec(path: str | Path) -> ExperimentSpec:
     """Read and parse a JSON spec file (errors name the file and the key)."""
+    return parse_spec(load_raw_spec(path))
+
+
+def load_raw_spec(path: str | Path) -> Any:
+    """Read a JSON spec file without interpreting it (errors name the file)."""
     try:
         text = Path(path).read_text(encoding="utf-8")
     except OSError as exc:
@@ -134,4 +142,4 @@ def load_spec(path: str | Path) -> ExperimentSpec:
     except json.JSONDecodeError as exc:
         raise SpecError(f"`SPEC` file {str(path)!r} is not valid JSON "
                         f"(line {exc.lineno}: {exc.msg})") from None
-    return parse_spec(data)
+    return data

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import functools
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import mpmath
@@ -23,7 +23,7 @@ from theorycheck.errors import InvalidParameterError, NonFiniteError
 from theorycheck.results import ErrorKind, Estimate
 
 __all__ = ["kl_isotropic", "tv_isotropic", "orthogonal_tv_factor", "orthogonal_tv_bounds",
-           "kl_gaussian", "tv_gaussian_1d", "tv_diagonal"]
+           "kl_gaussian", "tv_gaussian_1d", "tv_diagonal", "tv_ratio_groups"]
 
 FloatArray = NDArray[np.float64]
 _MAX_DIM = 10**12
@@ -606,8 +606,51 @@ def tv_diagonal(var_p: ArrayLike, var_q: ArrayLike, *, rtol: float = 1e-10) -> E
             raise InvalidParameterError(f"`{name}` must be > 0 (got min {arr.min()})")
     tol = check_real("rtol", rtol, lower=1e-14, upper=1e-2)
     values, counts = np.unique((v_q - v_p) / v_p, return_counts=True)  # sorted
+    return _tv_groups(values.tolist(), counts.tolist(), tol, "`var_p` and `var_q`")
+
+
+def tv_ratio_groups(counts: Sequence[int], eps: Sequence[float], *,
+                    rtol: float = 1e-10) -> Estimate:
+    """TV between ``N(0, I)`` and ``N(0, diag)`` given as groups of equal variance ratios.
+
+    Parameters
+    ----------
+    counts : sequence of int, length g
+        Number of coordinates ``m_j >= 1`` of each group (up to 1e12 each: nothing of size d is
+        allocated).
+    eps : sequence of float, length g
+        Relative variance error ``ε_j > -1`` of group j (model variance ``1+ε_j``).
+    rtol : float
+        As in :func:`tv_diagonal`.
+
+    Returns
+    -------
+    Estimate
+        Same method and errors as :func:`tv_diagonal` (at most three distinct ratios).
+
+    Raises
+    ------
+    InvalidParameterError
+        Mismatched lengths, a count < 1, ``ε_j <= -1``, more than three distinct ratios.
+    """
+    if len(counts) != len(eps) or not counts:
+        raise InvalidParameterError(f"`counts` and `eps` must be non-empty and of equal length "
+                                    f"(got {len(counts)} and {len(eps)})")
+    sizes = [check_int(f"counts[{j}]", c, minimum=1, maximum=_MAX_DIM)
+             for j, c in enumerate(counts)]
+    ratios = [check_real(f"eps[{j}]", e, lower=-1.0, lower_open=True) for j, e in enumerate(eps)]
+    tol = check_real("rtol", rtol, lower=1e-14, upper=1e-2)
+    merged: dict[float, int] = {}
+    for value, size in zip(ratios, sizes, strict=True):
+        merged[value] = merged.get(value, 0) + size
+    ordered = sorted(merged)
+    return _tv_groups(ordered, [merged[v] for v in ordered], tol, "`eps`")
+
+
+def _tv_groups(values: list[float], counts: list[int], tol: float, name: str) -> Estimate:
+    """Core of :func:`tv_diagonal`: sorted distinct ``values`` (ε) with their ``counts``."""
     groups: list[list[tuple[float, int]]] = []
-    for value, count in zip(values.tolist(), counts.tolist(), strict=True):
+    for value, count in zip(values, counts, strict=True):
         first = groups[-1][0][0] if groups else math.nan
         if groups and abs(value - first) <= tol * max(abs(value), abs(first)):
             groups[-1].append((value, count))
@@ -624,7 +667,7 @@ def tv_diagonal(var_p: ArrayLike, var_q: ArrayLike, *, rtol: float = 1e-10) -> E
                         error_kind=ErrorKind.EXACT)
     if len(parts) > 3:
         raise InvalidParameterError(
-            f"`var_p` and `var_q` must have at most 3 distinct variance ratios within rtol "
+            f"{name} must have at most 3 distinct variance ratios within rtol "
             f"(got {len(parts)}); the exact quadrature is implemented for 1 to 3 groups")
     spread = max(p[2] for p in parts)
     if len(parts) == 1:

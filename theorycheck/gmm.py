@@ -32,8 +32,10 @@ FloatArray = NDArray[np.float64]
 
 
 def isotropic_mixture_1d(num_components: int, *, component_sd: float, half_width: float = 1.0,
-                         shift: float = 0.0) -> SubspaceGaussianMixture:
-    """``(1/K) Σ_j N(μ_j + shift, s²)`` with ``μ_j`` equally spaced on ``[-a, a]``.
+                         shift: float = 0.0, weight_tilt: float = 0.0) -> SubspaceGaussianMixture:
+    """``Σ_j w_j N(μ_j + shift, s²)`` with ``μ_j`` equally spaced on ``[-a, a]``.
+
+    Weights are equal, or tilted linearly: ``w_j ∝ 1 + τ(2j/(K-1) - 1)``, ``j = 0..K-1``.
 
     Parameters
     ----------
@@ -45,6 +47,8 @@ def isotropic_mixture_1d(num_components: int, *, component_sd: float, half_width
         ``a > 0``.
     shift : float
         Common displacement of every mean (used to build a biased *model* score).
+    weight_tilt : float
+        ``τ`` in ``(-1, 1)`` (used to build a biased *model* score; 0: equal weights).
 
     Returns
     -------
@@ -55,8 +59,11 @@ def isotropic_mixture_1d(num_components: int, *, component_sd: float, half_width
     s = check_real("component_sd", component_sd, lower=0.0)
     a = check_real("half_width", half_width, lower=0.0, lower_open=True)
     b = check_real("shift", shift)
+    tau = check_real("weight_tilt", weight_tilt, lower=-1.0, upper=1.0, lower_open=True,
+                     upper_open=True)
     means = (np.zeros(1) if K == 1 else np.linspace(-a, a, K)) + b
-    return SubspaceGaussianMixture.create(np.full(K, 1.0 / K), means[:, None],
+    weights = 1.0 + tau * (np.linspace(-1.0, 1.0, K) if K > 1 else np.zeros(1))
+    return SubspaceGaussianMixture.create(weights / weights.sum(), means[:, None],
                                           np.full((K, 1, 1), s * s))
 
 

@@ -12,6 +12,7 @@ from theorycheck.claims import (
     dimension,
     foundation,
     gmm_k,
+    kl_sharp,
     one_step,
     rates,
     recover,
@@ -31,4 +32,5 @@ REGISTRARS: tuple[Callable[[Any], None], ...] = (
     coef_class.register,   # COEF-CLASS
     ddim_floor.register,   # DDIM-FLOOR
     gmm_k.register,        # GMM-K
+    kl_sharp.register,     # KL-SHARP
 )

@@ -65,3 +65,18 @@ def test_claim_helpers() -> None:
     orth = [0.01 * math.sqrt(d) for d in dims]
     assert _crossing(dims, orth, 0.2) == pytest.approx(400.0, rel=1e-9)  # exact for a sqrt law
     assert _crossing(dims, orth, 5.0) is None
+
+
+def test_agreement_section_reads_claim_json() -> None:
+    from theorycheck.literature import ROWS, agreement_section
+
+    claim = {"id": "GMM-K", "verdict": "PASS",
+             "result": {"measured": "K-slope +0.04",
+                        "details": {"paper_verdicts": {"Li, Cai & Wei": "confirmed | at k = 1"}}}}
+    lines = agreement_section({"claims": [claim]})
+    assert lines[1] == "## Where the papers agree and disagree"
+    table = [line for line in lines if line.startswith("| ")][1:]
+    assert len(table) == len(ROWS)
+    gmm = next(line for line in table if "2504.05300" in line)
+    assert "**PASS** (GMM-K): confirmed \\| at k = 1" in gmm  # cell text escaped
+    assert "KL-SHARP not in these results" in next(line for line in table if "2410.09046" in line)

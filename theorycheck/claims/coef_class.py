@@ -259,17 +259,25 @@ def _check(ctx: CheckContext) -> CheckOutcome:
         ok_b = False
     verdict = Verdict.PASS if ok_a and ok_b else Verdict.FAIL
     worst = max(factors) if factors else math.inf
+    judged = [(pt.params["max_abs_R_minus_one"], pt.estimates["d_star_measured"].value)
+              for pt in points if pt.params.get("role") == "judged"]
+    dev_lo, dev_hi = (min(j[0] for j in judged), max(j[0] for j in judged)) if judged else (0, 0)
+    ds_lo, ds_hi = (min(j[1] for j in judged), max(j[1] for j in judged)) if judged else (0, 0)
     verdicts = {
         "Li & Yan 2405.14861 ('unique')": (
-            "right once η_t = 1-α_t is fixed: on that line only σ_t² = posterior variance gives "
-            "R_t = 1, and any other σ_t² (the p-family) has a finite crossover d*"),
+            "right once η_t = 1-α_t is fixed: on that line only the posterior variance gives "
+            f"R_t = 1; every other σ_t² tested has a finite crossover (d* {ds_lo:.2g}–{ds_hi:.2g}"
+            f" for max|R_t-1| {dev_hi:.2g}–{dev_lo:.2g}); not unique once η_t may vary (the "
+            "λ-family)"),
         "Liang, Huang & Chen 2501.12982 ('nearly necessary')": (
-            "right in the sense of Theorem 5: every design off R_t = 1 pays sqrt(d)|R_t-1| and "
-            "loses once d > d*, which is finite for every measured deviation; 'nearly' is the "
-            "zero set, not a neighbourhood of Ho's/Song's coefficients"),
+            "right in the sense of Theorem 5: any deviation from R_t = 1 is paid as "
+            "sqrt(d)|R_t-1| and wins once d > d* ∝ |R_t-1|^-2 (predicted by exact propagation "
+            f"within ×{max(factors) if factors else math.inf:.2f}); what is necessary is the zero "
+            "set R_t = 1, not Ho's or Song's point on it"),
         "Cai, Jiao & Li 2606.23627 ('broad class')": (
-            "right on the zero set: every admissible λ tested is flat in d to 1e9 with a "
-            "TV·T/log T constant that depends on λ"),
+            "right on the zero set: every admissible λ tested is flat in d to 1e9, with a "
+            f"λ-dependent constant TV·T/log T ({const_text}); the class is bounded below by "
+            f"λ_min ≈ 1/2 (σ_t² < 0 for λ ≤ 0.5)"),
     }
     summary = (f"(a) zero set λ-family: TV flat in d to 1e9 and TV·T/log T bounded "
                f"({const_text}); (b) off-curve d* predicted vs measured within factor "

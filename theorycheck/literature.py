@@ -12,7 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-__all__ = ["LiteratureRow", "ROWS", "agreement_section"]
+__all__ = ["LiteratureRow", "ROWS", "LITERATURE_CLAIMS", "agreement_section"]
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -64,6 +64,10 @@ ROWS: tuple[LiteratureRow, ...] = (
                "targets, products in k",
         claim_id="KL-SHARP", verdict_key="Potaptchik et al."),
 )
+
+
+#: Claims that adjudicate a row; the report adds the section when any of them was run.
+LITERATURE_CLAIMS = frozenset(row.claim_id for row in ROWS)
 
 
 def _cell(text: Any) -> str:

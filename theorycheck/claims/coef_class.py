@@ -95,7 +95,7 @@ _POWERS = (1, 2, 3)
 _DIMS = (2, 10**3, 10**6, 10**9)
 _GRIDS: dict[str, dict[str, tuple[int, ...]]] = {
     "quick": {"steps": (100, 200, 400), "crossover_steps": (100,)},
-    "full": {"steps": (100, 200, 400, 800), "crossover_steps": (100, 1000)},
+    "full": {"steps": (100, 200, 400, 800, 1000), "crossover_steps": (100, 1000)},
 }
 
 

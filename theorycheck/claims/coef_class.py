@@ -29,7 +29,7 @@ References
 ----------
 .. [1] G. Li, Y. Yan, arXiv:2405.14861 (abstract: "a unique design of coefficients").
 .. [2] J. Liang, Z. Huang, Y. Chen, arXiv:2501.12982 (abstract: lower bound, "(near)
-   necessity" of Ho et al.'s and Song et al.'s coefficients; Theorem 5 as in the seed talk).
+   necessity" of Ho et al.'s and Song et al.'s coefficients; Theorem 5, the one-step bracket R_t - 1).
 .. [3] C. Cai, Y. Jiao, G. Li, arXiv:2606.23627 (abstract: Õ(k/ε) in TV for a broad class).
 """
 

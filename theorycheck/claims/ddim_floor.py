@@ -83,6 +83,8 @@ _IDENTITY_RTOL = 1e-25
 #: DDPM-posterior must contract the floor: its orthogonal TV at d = 1e12 ≤ 1e-3·TV_k.
 _CONTRACTED = 1e-3
 _GRIDS: dict[str, tuple[int, ...]] = {"quick": (100, 200), "full": (100, 200, 400, 1000)}
+#: Boundary control: Song's η = 0.1 (σ_t² = 0.01 × posterior variance).
+_BOUNDARY_ETA = 0.1
 
 
 def _crossing(dims: list[int], orth: list[float], sub: float) -> float | None:
@@ -96,13 +98,16 @@ def _crossing(dims: list[int], orth: list[float], sub: float) -> float | None:
 
 
 def _floor_law(design_name: str, T: int, ctx: CheckContext, index: int,
-               points: list[MeasuredPoint]) -> dict[str, Any]:
+               points: list[MeasuredPoint], *, eta: float | None = None) -> dict[str, Any]:
     """Measure one design's orthogonal TV over d; judge the sqrt(d)·ᾱ_T law."""
     schedule = two_phase(T)
-    design = make_design(design_name, schedule)
+    design = make_design(design_name, schedule, eta=eta)
+    if eta is not None:
+        design_name = f"{design_name}({eta:g})"
     prop = propagate_orthogonal_error(design)
     e_floor = ddim_start_up_error(design)  # ᾱ_T/(1-ᾱ_T): DDIM's e_1
-    closed = e_floor if design_name == "ddim" else posterior_start_up_error(design)
+    closed = (e_floor if design_name == "ddim" else posterior_start_up_error(design)
+              if design_name == "ddpm_posterior" else prop.final_error)
     identity = abs(prop.final_error - closed) / abs(closed)
     meas = measure_ambient_dims(_TARGET, design, _DIMS, rng=ctx.point_rng(index), metrics=("tv",))
     orth = [m.parts["orthogonal"]["tv"].value for m in meas]
@@ -157,15 +162,24 @@ def _check(ctx: CheckContext) -> CheckOutcome:
     steps = _GRIDS[ctx.profile]
     points: list[MeasuredPoint] = []
     if ctx.variant is Variant.CONTROL:
+        # Gross: DDPM-posterior.  Boundary: DDIM(η = 0.1), stochastic but barely (its e_1 is
+        # 0.81-0.84 × DDIM's).  The control FAILs only if the check rejects both.
         recs = [_floor_law("ddpm_posterior", T, ctx, i, points) for i, T in enumerate(steps)]
-        ok = all(_law_holds(r) for r in recs)
+        boundary = [_floor_law("ddim_eta", T, ctx, len(steps) + i, points, eta=_BOUNDARY_ETA)
+                    for i, T in enumerate(steps)]
+        held = [_law_holds(r) for r in recs] + [_law_holds(r) for r in boundary]
         worst = max(max(r["ratios"]) for r in recs)
+        edge = max(max(r["ratios"]) for r in boundary)
         return CheckOutcome(
-            verdict=Verdict.PASS if ok else Verdict.FAIL,
+            verdict=Verdict.PASS if any(held) else Verdict.FAIL,
             summary=(f"DDPM-posterior presented as having DDIM's floor: TV_⊥ / floor law ≤ "
-                     f"{worst:.3g} (band {_RATIO_BAND})"),
-            measured=f"TV_⊥/floor ≤ {worst:.3g}", points=tuple(points),
-            details={"records": recs, "plots": []})
+                     f"{worst:.3g}; boundary DDIM(η = {_BOUNDARY_ETA:g}): ≤ {edge:.3g} (band "
+                     f"{_RATIO_BAND})"),
+            measured=f"TV_⊥/floor ≤ {worst:.3g} (boundary {edge:.3g})", points=tuple(points),
+            details={"records": recs + boundary, "plots": [], "notes": [
+                "Resolution: the ±3 % band on TV_⊥/floor detects a stochastic DDIM(η) from "
+                "η ≈ 0.04 on (e_1/e_1^DDIM = 0.998, 0.984, 0.836 at η = 0.01, 0.03, 0.1, "
+                "T = 100)."]})
     ddim = [_floor_law("ddim", T, ctx, i, points) for i, T in enumerate(steps)]
     post = [_floor_law("ddpm_posterior", T, ctx, len(steps) + i, points)
             for i, T in enumerate(steps)]
@@ -256,6 +270,7 @@ def register(registry: Any) -> None:
             rationale="TV_⊥ ≈ |e_1| sqrt(m/4π) for small e_1; ρ_t = 1 for DDIM",
             description="d-exponent 0.5 ± 0.03, floor law ratio in [0.97, 1.03], d× within ×1.25"),
         grids={p: f"T ∈ {g}; d = 2 and 10^1..10^12 by half decades" for p, g in _GRIDS.items()},
-        negative_control=("DDPM-posterior (stochastic, contracting) claimed to have DDIM's "
-                          "floor: the floor-law check must FAIL"),
+        negative_control=("DDPM-posterior (stochastic, contracting) and, as boundary control, "
+                          "DDIM(η = 0.1) claimed to have DDIM's floor: the floor-law check must "
+                          "FAIL for both"),
         check=_check))

@@ -49,7 +49,7 @@ from theorycheck.errors import InvalidParameterError
 from theorycheck.results import ErrorKind, Estimate
 
 __all__ = ["ErrorPropagation", "propagate_orthogonal_error", "predicted_crossover",
-           "small_error_tv_coefficient",
+           "small_error_tv_coefficient", "interpolated_crossing",
            "measured_crossover", "ddim_start_up_error", "posterior_start_up_error"]
 
 FloatArray = NDArray[np.float64]
@@ -269,3 +269,35 @@ def measured_crossover(subspace_tv: float, relative_error: Any, intrinsic_dim: i
                     error_kind=ErrorKind.TOLERANCE,
                     method="bisection in log d of the exact chi-square TV (tv_isotropic) "
                            "against TV_k")
+
+
+def interpolated_crossing(dims: Any, orthogonal_tv: Any, subspace_tv: float) -> float | None:
+    """First ``d`` where a measured orthogonal TV curve reaches ``subspace_tv``.
+
+    Parameters
+    ----------
+    dims : sequence of int, increasing
+    orthogonal_tv : sequence of float, same length
+        Measured orthogonal TV at each d.
+    subspace_tv : float
+        The level to cross (> 0).
+
+    Returns
+    -------
+    float or None
+        Linear interpolation in log-log between the bracketing points (exact for a power law);
+        ``None`` when the curve stays below the level.
+    """
+    d_list, tv_list = [float(d) for d in dims], [float(v) for v in orthogonal_tv]
+    if len(d_list) != len(tv_list) or len(d_list) < 2:
+        raise InvalidParameterError(
+            "`dims` and `orthogonal_tv` must have the same length >= 2 "
+            f"(got {len(d_list)} and {len(tv_list)})")
+    level = check_real("subspace_tv", subspace_tv, lower=0.0, lower_open=True)
+    for i in range(1, len(d_list)):
+        lo, hi = tv_list[i - 1], tv_list[i]
+        if 0.0 < lo < level <= hi:
+            x0, x1 = math.log(d_list[i - 1]), math.log(d_list[i])
+            y0, y1 = math.log(lo), math.log(hi)
+            return math.exp(x0 + (math.log(level) - y0) * (x1 - x0) / (y1 - y0))
+    return None

@@ -8,9 +8,9 @@ import numpy as np
 import pytest
 
 from theorycheck.claims.coef_class import off_curve_constant
-from theorycheck.claims.ddim_floor import _crossing
 from theorycheck.claims.gmm_k import log_slope
 from theorycheck.designs import make_design
+from theorycheck.error_propagation import interpolated_crossing
 from theorycheck.errors import InvalidParameterError
 from theorycheck.experiments import measure
 from theorycheck.gmm import grid_tv_1d, isotropic_mixture_1d
@@ -63,8 +63,10 @@ def test_claim_helpers() -> None:
     assert off_curve_constant(0.02, 1e-3, 1e3) == pytest.approx(2.0)
     dims = [10, 100, 1000]
     orth = [0.01 * math.sqrt(d) for d in dims]
-    assert _crossing(dims, orth, 0.2) == pytest.approx(400.0, rel=1e-9)  # exact for a sqrt law
-    assert _crossing(dims, orth, 5.0) is None
+    assert interpolated_crossing(dims, orth, 0.2) == pytest.approx(400.0, rel=1e-9)  # sqrt law
+    assert interpolated_crossing(dims, orth, 5.0) is None
+    with pytest.raises(InvalidParameterError, match="must have the same length >= 2"):
+        interpolated_crossing([10], [0.1], 0.2)
 
 
 def test_agreement_section_reads_claim_json() -> None:

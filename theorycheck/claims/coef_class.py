@@ -14,11 +14,13 @@ measures, exactly, what each statement means on a k = 1 target placed in R^d:
     constant is reported.
 (b) *Off the zero set*, ``R_t - 1 = c·(1-α_t)^p`` (:func:`theorycheck.designs.off_curve_design`):
     the crossover dimension d*, where the orthogonal error equals the subspace error, is
-    *predicted* from the exact propagation ``e_1 = Σ w_t (R_t - 1)``
-    (:mod:`theorycheck.error_propagation`) with the subspace TV of the reference design (λ = 1)
-    and the small-error formula ``TV_⊥ ≈ |e_1| sqrt(d/(4π))``, and *measured* from the design's
-    own subspace TV (grid quadrature) and the exact chi-square TV; they must agree within a
-    factor :data:`_CROSSOVER_FACTOR`.
+    *predicted* as ``k + 4π(TV_k/e_1)²`` from the exact propagation ``e_1 = Σ w_t (R_t - 1)``
+    (:mod:`theorycheck.error_propagation`) and the design's subspace TV, and *measured* as the
+    crossing of the two parts of the exact output TV computed independently
+    (:func:`theorycheck.experiments.measure_ambient_dims`: its orthogonal part iterates the
+    variance, not ``e_t``) on a half-decade d grid; they must agree within a factor
+    :data:`_CROSSOVER_FACTOR`.  Diagnostic: the same prediction with the *reference* design's
+    subspace TV (λ = 1), i.e. assuming the deviation costs only off the subspace.
 
 Sources read: abstracts and summary pages of the three papers (search tool, corpus "pages").
 Not read: the theorem numbers and the exact definition of Cai, Jiao & Li's "broad class", Li &
@@ -54,13 +56,13 @@ from theorycheck.designs import (
     zero_set_design,
 )
 from theorycheck.error_propagation import (
-    measured_crossover,
+    interpolated_crossing,
     predicted_crossover,
     propagate_orthogonal_error,
 )
 from theorycheck.errors import InvalidParameterError
 from theorycheck.experiments import measure_ambient_dims
-from theorycheck.results import Estimate, Verdict
+from theorycheck.results import ErrorKind, Estimate, Verdict
 from theorycheck.schedules import two_phase
 from theorycheck.targets import SubspaceGaussianMixture
 
@@ -80,11 +82,8 @@ _FLAT_TOLERANCE = 0.01
 _MAX_RATIO_SPREAD = 1.25
 #: Prediction vs measurement of d*: within a factor 2 (the issue's tolerance).
 _CROSSOVER_FACTOR = 2.0
-#: The prediction uses the subspace TV of the reference design (λ = 1): it is first order in the
-#: deviation.  It is judged where the deviation is perturbative, max_t |R_t - 1| ≤ 0.05 (a step
-#: changes a data-free variance by ≤ 5 %), fixed before measuring; larger deviations also change
-#: the subspace error and are reported, not judged.
-_PERTURBATIVE = 0.05
+#: d grid on which the crossing of the measured parts is located (half decades, 2 .. 1e12).
+_CROSSOVER_DIMS = (2, *(round(10 ** (e / 2)) for e in range(2, 25)))
 #: A subspace TV is resolved when its grid tolerance is ≤ 5 % of its value.
 _RESOLVED = 0.05
 _LAMBDAS = (0.25, 0.5, 0.75, 1.0, 1.5, 2.0)
@@ -180,9 +179,13 @@ def _part_a(ctx: CheckContext, steps: tuple[int, ...], points: list[MeasuredPoin
 
 
 def _part_b(ctx: CheckContext, steps: tuple[int, ...], reference: dict[int, float],
-            points: list[MeasuredPoint]) -> tuple[bool, list[float]]:
-    """Off-curve designs: predicted against measured d*, within a factor 2."""
+            points: list[MeasuredPoint]) -> tuple[bool, list[float], list[float]]:
+    """Off-curve designs: predicted against measured d*, within a factor 2.
+
+    Returns ``(passed, judged factors, diagnostic factors of the reference-TV prediction)``.
+    """
     factors: list[float] = []
+    diagnostic: list[float] = []
     passed = True
     for T in steps:
         schedule = two_phase(T)
@@ -194,34 +197,43 @@ def _part_b(ctx: CheckContext, steps: tuple[int, ...], reference: dict[int, floa
                 c = off_curve_constant(reference[T], unit, target)
                 design = off_curve_design(schedule, c=c, p=p)
                 prop = propagate_orthogonal_error(design)
-                tv_k = _tv_over_d(design, ctx, len(points))[0]
-                pred = predicted_crossover(reference[T], prop.final_error, _K)
-                resolved = 0.0 < tv_k.value < 1.0 and tv_k.stderr <= _RESOLVED * tv_k.value
-                meas = (measured_crossover(tv_k.value, prop.final_error_mp, _K) if resolved
-                        else None)
-                estimates = {"tv_k": tv_k, "d_star_predicted": Estimate(
-                    value=pred, stderr=0.0, method="k + 4π(TV_ref/e_1)², e_1 by exact "
-                                                   "propagation, TV_ref of λ = 1")}
+                parts = [(m.parts["subspace"]["tv"], m.parts["orthogonal"]["tv"]) for m in
+                         measure_ambient_dims(_TARGET, design, _CROSSOVER_DIMS,
+                                              rng=ctx.point_rng(len(points)), metrics=("tv",))]
+                tv_k = parts[0][0]
                 deviation = float(abs(prop.r_minus_one).max())
-                role = ("judged" if deviation <= _PERTURBATIVE and resolved else
-                        "not judged: unresolved subspace TV" if not resolved else
-                        "not judged: non-perturbative deviation")
-                if meas is not None and resolved:
-                    estimates["d_star_measured"] = meas
-                    factor = max(meas.value / pred, pred / meas.value)
-                    estimates["prediction_factor"] = Estimate(
-                        value=factor, stderr=0.0, method="max(meas/pred, pred/meas)")
-                    if role == "judged":
+                resolved = 0.0 < tv_k.value < 1.0 and tv_k.stderr <= _RESOLVED * tv_k.value
+                params = {"part": "b", "T": T, "p": p, "c": c, "max_abs_R_minus_one": deviation,
+                          "role": "judged" if resolved else "not judged: unresolved subspace TV",
+                          "family": f"p={p}, T={T}"}
+                estimates = {"tv_k": tv_k}
+                if resolved:
+                    pred = predicted_crossover(tv_k.value, prop.final_error, _K)
+                    ref_pred = predicted_crossover(reference[T], prop.final_error, _K)
+                    meas = interpolated_crossing(_CROSSOVER_DIMS, [o.value for _, o in parts],
+                                                 tv_k.value)
+                    estimates["d_star_predicted"] = Estimate(
+                        value=pred, stderr=0.0,
+                        method="k + 4π(TV_k/e_1)², e_1 by exact propagation of R_t - 1")
+                    estimates["d_star_predicted_from_reference"] = Estimate(
+                        value=ref_pred, stderr=0.0,
+                        method="k + 4π(TV_k(λ=1)/e_1)²: the deviation's cost in the subspace "
+                               "ignored (diagnostic)")
+                    if meas is None:
+                        passed = False  # predicted below 1e12 but never measured there
+                        params["role"] = "judged: no measured crossing below 1e12"
+                    else:
+                        estimates["d_star_measured"] = Estimate(
+                            value=meas, stderr=0.0, error_kind=ErrorKind.TOLERANCE,
+                            method="crossing of the measured orthogonal and subspace TV "
+                                   "(measure_ambient_dims, half-decade grid, log-log "
+                                   "interpolation)")
+                        factor = max(meas / pred, pred / meas)
                         factors.append(factor)
+                        diagnostic.append(max(meas / ref_pred, ref_pred / meas))
                         passed &= factor <= _CROSSOVER_FACTOR
-                elif role == "judged":
-                    passed = False  # a perturbative deviation without a crossover below 1e12
-                points.append(MeasuredPoint(
-                    params={"part": "b", "T": T, "p": p, "c": c,
-                            "max_abs_R_minus_one": deviation, "role": role,
-                            "family": f"p={p}, T={T}"},
-                    estimates=estimates))
-    return passed, factors
+                points.append(MeasuredPoint(params=params, estimates=estimates))
+    return passed, factors, diagnostic
 
 
 def _control(ctx: CheckContext, steps: tuple[int, ...]) -> CheckOutcome:
@@ -263,7 +275,14 @@ def _check(ctx: CheckContext) -> CheckOutcome:
     points: list[MeasuredPoint] = []
     notes: list[str] = []
     ok_a, constants, reference = _part_a(ctx, grid["steps"], points, notes)
-    ok_b, factors = _part_b(ctx, grid["crossover_steps"], reference, points)
+    ok_b, factors, diagnostic = _part_b(ctx, grid["crossover_steps"], reference, points)
+    if diagnostic:
+        notes.append(
+            f"Diagnostic (not judged): predicting d* with the reference design's subspace TV "
+            f"(λ = 1) instead of the design's own is off by up to ×{max(diagnostic):.3g}: a "
+            "deviation of σ_t² at high-noise steps is contracted in the data-free coordinates "
+            "(ρ_t = 1-u_t) but also changes the subspace error, which is not contracted the "
+            "same way — off the zero set the design pays in the subspace too.")
     const_text = ", ".join(f"λ={lam}: {c['min']:.3f}–{c['max']:.3f}" for lam, c in
                            constants.items())
     if not factors:
@@ -271,7 +290,7 @@ def _check(ctx: CheckContext) -> CheckOutcome:
     verdict = Verdict.PASS if ok_a and ok_b else Verdict.FAIL
     worst = max(factors) if factors else math.inf
     judged = [(pt.params["max_abs_R_minus_one"], pt.estimates["d_star_measured"].value)
-              for pt in points if pt.params.get("role") == "judged"]
+              for pt in points if "d_star_measured" in pt.estimates]
     dev_lo, dev_hi = (min(j[0] for j in judged), max(j[0] for j in judged)) if judged else (0, 0)
     ds_lo, ds_hi = (min(j[1] for j in judged), max(j[1] for j in judged)) if judged else (0, 0)
     verdicts = {

@@ -47,6 +47,7 @@ from theorycheck.claims.types import (
 from theorycheck.designs import make_design
 from theorycheck.error_propagation import (
     ddim_start_up_error,
+    interpolated_crossing,
     posterior_start_up_error,
     predicted_crossover,
     propagate_orthogonal_error,
@@ -87,16 +88,6 @@ _GRIDS: dict[str, tuple[int, ...]] = {"quick": (100, 200), "full": (100, 200, 40
 _BOUNDARY_ETA = 0.1
 
 
-def _crossing(dims: list[int], orth: list[float], sub: float) -> float | None:
-    """d where the orthogonal TV crosses ``sub`` (log-log interpolation), ``None`` if never."""
-    for i in range(1, len(dims)):
-        if orth[i - 1] < sub <= orth[i] and orth[i - 1] > 0:
-            x0, x1 = math.log(dims[i - 1]), math.log(dims[i])
-            y0, y1 = math.log(orth[i - 1]), math.log(orth[i])
-            return math.exp(x0 + (math.log(sub) - y0) * (x1 - x0) / (y1 - y0))
-    return None
-
-
 def _floor_law(design_name: str, T: int, ctx: CheckContext, index: int,
                points: list[MeasuredPoint], *, eta: float | None = None) -> dict[str, Any]:
     """Measure one design's orthogonal TV over d; judge the sqrt(d)·ᾱ_T law."""
@@ -129,7 +120,7 @@ def _floor_law(design_name: str, T: int, ctx: CheckContext, index: int,
                        "tv_subspace": sub, "ratio_to_floor_law": Estimate(
                            value=ratio, stderr=0.0,
                            method="TV_⊥ / (ᾱ_T/(1-ᾱ_T)·h^h e^-h/Γ(h)), h = (d-k)/2")}))
-    measured = _crossing(list(_DIMS), orth, sub.value)
+    measured = interpolated_crossing(_DIMS, orth, sub.value)
     predicted = predicted_crossover(sub.value, prop.final_error, _K)
     tv_1e9 = meas[_DIMS.index(10**9)].values["tv"].value if 10**9 in _DIMS else math.nan
     return {"T": T, "design": design_name, "e_1": prop.final_error, "closed_form": closed,

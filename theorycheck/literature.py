@@ -24,6 +24,7 @@ class LiteratureRow:
     regime: str
     claim_id: str
     verdict_key: str  # key into the claim's details["paper_verdicts"]
+    judged: bool = True  # False: the claim gives context for the statement but does not judge it
 
 
 ROWS: tuple[LiteratureRow, ...] = (
@@ -51,7 +52,7 @@ ROWS: tuple[LiteratureRow, ...] = (
         paper="Tang & Yan 2501.18863",
         statement="probability-flow ODE: (k + log d) log³T/T with a special η_t*",
         regime="where DDIM's floor exceeds (k + log d)/T (d_TY); η_t* not read",
-        claim_id="DDIM-FLOOR", verdict_key="Tang & Yan"),
+        claim_id="DDIM-FLOOR", verdict_key="Tang & Yan", judged=False),
     LiteratureRow(
         paper="Li, Cai & Wei 2504.05300",
         statement="Õ(1/ε) in TV independent of d and of the number of components K",
@@ -100,7 +101,9 @@ def agreement_section(results: dict[str, Any]) -> list[str]:
         else:
             sense = claim["result"].get("details", {}).get("paper_verdicts", {}).get(
                 row.verdict_key) or claim["result"]["measured"]
-            verdict = f"**{claim['verdict']}** ({row.claim_id}): {sense}"
+            head = (f"**{claim['verdict']}** ({row.claim_id})" if row.judged else
+                    f"not judged (context from {row.claim_id}, verdict {claim['verdict']})")
+            verdict = f"{head}: {sense}"
         lines.append(f"| {_cell(row.paper)} | {_cell(row.statement)} | {_cell(row.regime)} | "
                      f"{_cell(verdict)} |")
     return lines

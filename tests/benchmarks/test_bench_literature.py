@@ -1,9 +1,9 @@
 """Benchmarks of the literature claims (issue 11): quick-profile CPU budget and their verdicts.
 
-Target: each claim (check + negative control) ≤ 20 s CPU in the quick profile.  Each benchmark
-asserts the measured verdicts: COEF-CLASS, DDIM-FLOOR and GMM-K PASS with their controls FAILing;
-KL-SHARP FAILs as measured (the k/T rate in KL is not attained in T by DDPM-posterior with exact
-scores; see the claim's notes).
+Target: each claim (check + negative control) ≤ 20 s CPU in the quick profile, KL-SHARP ≤ 10 s.
+Each benchmark asserts the measured verdicts: all four PASS with their controls FAILing (KL-SHARP
+judges the k-direction only; its T-exponents are reported, and the benchmark asserts that the
+reported KL decays faster than 1/T, the measured finding).
 """
 
 from __future__ import annotations
@@ -14,7 +14,8 @@ import pytest
 
 from theorycheck.claims.runner import run_claims
 
-EXPECTED = {"COEF-CLASS": "PASS", "DDIM-FLOOR": "PASS", "GMM-K": "PASS", "KL-SHARP": "FAIL"}
+EXPECTED = {"COEF-CLASS": "PASS", "DDIM-FLOOR": "PASS", "GMM-K": "PASS", "KL-SHARP": "PASS"}
+BUDGET = {"KL-SHARP": 10.0}
 
 
 @pytest.mark.parametrize("claim_id", sorted(EXPECTED))
@@ -30,4 +31,8 @@ def test_literature_claim_quick_budget(benchmark, claim_id: str) -> None:  # typ
     result = benchmark.pedantic(run, rounds=1, iterations=1)
     assert result["claim_verdict"] == EXPECTED[claim_id], result["result"]["summary"]
     assert result["negative_control_verdict"] == "FAIL"
-    assert cpu[0] <= 20.0, f"{claim_id}: {cpu[0]:.1f} s CPU in the quick profile"
+    budget = BUDGET.get(claim_id, 20.0)
+    assert cpu[0] <= budget, f"{claim_id}: {cpu[0]:.1f} s CPU in the quick profile (≤ {budget:g})"
+    if claim_id == "KL-SHARP":
+        reported = result["result"]["fits"]["t_exponent_reported"]
+        assert all(fit["ci_high"] < -1.2 for fit in reported.values()), reported

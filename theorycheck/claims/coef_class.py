@@ -99,7 +99,7 @@ _CONTROL_DESIGNS = ((1, 1e3), (2, 1e6), (1, 1e10))
 _POWERS = (1, 2, 3)
 _DIMS = (2, 10**3, 10**6, 10**9)
 _GRIDS: dict[str, dict[str, tuple[Any, ...]]] = {
-    "quick": {"steps": (100, 200, 400), "crossover_steps": (100,), "dstar": (1e5, 1e7, 1e9)},
+    "quick": {"steps": (100, 400), "crossover_steps": (100,), "dstar": (1e5, 1e7, 1e9)},
     "full": {"steps": (100, 200, 400, 800, 1000), "crossover_steps": (100, 1000),
              "dstar": (1e3, 1e5, 1e7, 1e9)},
 }

@@ -227,9 +227,13 @@ def _check(ctx: CheckContext) -> CheckOutcome:
         "guards the measurement chain.  No genuinely non-product k ≥ 2 target (no k = 2 grid "
         "method in this version).",
         "Reported (T-direction): with exact scores DDPM-posterior's KL decays like (log T/T)² on "
-        "every 1-D family measured (KL·T²/log²T roughly constant), not like 1/T: upper bounds "
-        "k·polylog(T)/T are loose in T on these targets; what is sharp is k.  Marginal KL is "
-        "quadratic in a small density perturbation, so KL ≈ TV² when TV ~ log T/T.",
+        "the 1-D families measured, not like 1/T: upper bounds k·polylog(T)/T are loose in T on "
+        "these targets; what is sharp is k.  Marginal KL is quadratic in a small density "
+        "perturbation, so KL ≈ TV² when TV ~ log T/T.  Full profile (seed 0): T-exponent of KL "
+        "-1.69 [-1.71, -1.66] (sd = 1/T, T = 100..400), -1.61 [-1.82, -1.39] (sd 0.1, "
+        "T = 200..800), -1.40 [-2.40, -0.40] (sd 0.01, T = 200..800: still pre-asymptotic, "
+        "KL·T²/log²T rises 0.14 → 1.03 over T = 50..800 and flattens; three points do not "
+        "exclude 1/T at 95 % for this family alone).",
         "Per coordinate at T = 100 the smooth factor N(0, 1) has KL 2.9e-3 against 8.2e-4 for "
         "the rough two-point factor (sd 0.01): in KL, roughness is not the worst case here.",
         "Measured separately (not part of the check): the non-adaptive DDPM-β design behaves the "

@@ -43,7 +43,8 @@ from theorycheck._validation import check_choice, check_real
 from theorycheck.errors import InvalidParameterError, NonFiniteError
 from theorycheck.schedules import Schedule, _as_mp_array
 
-__all__ = ["DESIGN_NAMES", "CoefficientDesign", "OneStepCondition", "make_design", "custom_design"]
+__all__ = ["DESIGN_NAMES", "CoefficientDesign", "OneStepCondition", "make_design", "custom_design",
+           "zero_set_admissible_range", "zero_set_design", "off_curve_design"]
 
 #: Names of the built-in designs (THEORY §3).
 DESIGN_NAMES = ("ddpm_posterior", "ddpm_beta", "ddim", "ddim_eta", "pf_euler")
@@ -258,3 +259,142 @@ def custom_design(schedule: Schedule, *, eta: Any, sigma_sq: Any,
     return CoefficientDesign(name=name, schedule=schedule, params={}, eta=_readonly(etas),
                              sigma_sq=_readonly(sig), sigma=_readonly(sigmas),
                              _eta_mp=tuple(etas), _sigma_sq_mp=tuple(sig))
+
+
+# --- Families used by the COEF-CLASS claim (zero set of R_t - 1, and deviations from it) -------
+
+
+def _zero_set_bounds(schedule: Schedule) -> tuple[Any, Any]:
+    """``(max_t 1/(1+r_t), min_t (1+r_t)/u_t)`` over ``t = 2..T`` in mpmath."""
+    betas, qs = schedule.mp_one_minus_alpha(), schedule.mp_one_minus_alpha_bar()
+    with mpmath.workdps(schedule.dps):
+        lo, hi = mpmath.mpf(0), mpmath.inf
+        for t in range(2, schedule.num_steps + 1):
+            beta, q = betas[t - 1], qs[t - 1]
+            r = mpmath.sqrt((1 - beta) * qs[t - 2] / q)
+            lo = max(lo, 1 / (1 + r))
+            hi = min(hi, (1 + r) * q / beta)
+        return lo, hi
+
+
+def zero_set_admissible_range(schedule: Schedule) -> tuple[float, float]:
+    """Range of ``λ`` for which the zero-set design with ``η_t = λ(1-α_t)`` exists.
+
+    Returns
+    -------
+    (float, float)
+        ``[λ_min, λ_max]`` with ``λ_min = max_t 1/(1+r_t)`` (just above 1/2; ``λ = λ_min``
+        touches DDIM at the worst step) and ``λ_max = min_t (1+r_t)/u_t``, ``t = 2..T``.
+
+    Notes
+    -----
+    On the zero set ``σ_t² = (α_t-ᾱ_t) - (1-ᾱ_t-η_t)²/(1-ᾱ_t)``, which is ``≥ 0`` iff
+    ``|1-ᾱ_t-η_t| ≤ sqrt((1-ᾱ_t)(α_t-ᾱ_t))``, i.e. ``1/(1+r_t) ≤ λ ≤ (1+r_t)/u_t``.
+    """
+    if not isinstance(schedule, Schedule):
+        raise InvalidParameterError(
+            f"`schedule` must be a theorycheck Schedule (got {type(schedule).__name__})")
+    lo, hi = _zero_set_bounds(schedule)
+    return float(lo), float(hi)
+
+
+def zero_set_design(schedule: Schedule, *, lam: float) -> CoefficientDesign:
+    """The design on ``R_t = 1`` with ``η_t = λ(1-α_t)``: ``λ = 1`` is DDPM-posterior.
+
+    Parameters
+    ----------
+    schedule : Schedule
+    lam : float
+        ``λ`` inside :func:`zero_set_admissible_range`.
+
+    Returns
+    -------
+    CoefficientDesign
+        Named ``"zero_set"`` with ``params = {"lambda": λ}``.
+
+    Raises
+    ------
+    InvalidParameterError
+        If ``σ_t² < 0`` at some ``t ≥ 2`` (the design does not exist); the message gives the
+        admissible range.
+
+    Notes
+    -----
+    ``σ_t² = β_t((2λ-1)(α_t-ᾱ_t) - (1-λ)² β_t)/(1-ᾱ_t)`` (``β_t = 1-α_t``), the zero-set
+    formula with ``1-ᾱ_t-η_t = (α_t-ᾱ_t) + (1-λ)β_t`` expanded so that nothing cancels.  ``σ_1``
+    is never used by the sampler; it is set by the same formula and clipped at 0.
+    """
+    if not isinstance(schedule, Schedule):
+        raise InvalidParameterError(
+            f"`schedule` must be a theorycheck Schedule (got {type(schedule).__name__})")
+    lam_value = check_real("lam", lam, lower=0.0, lower_open=True)
+    betas, qs = schedule.mp_one_minus_alpha(), schedule.mp_one_minus_alpha_bar()
+    etas: list[Any] = []
+    sigmas_sq: list[Any] = []
+    with mpmath.workdps(schedule.dps):
+        lam_mp = mpmath.mpf(lam_value)
+        for t in range(1, schedule.num_steps + 1):
+            beta, q = betas[t - 1], qs[t - 1]
+            gap = (1 - beta) * qs[t - 2] if t >= 2 else mpmath.mpf(0)
+            sig = beta * ((2 * lam_mp - 1) * gap - (1 - lam_mp) ** 2 * beta) / q
+            if sig < 0:
+                if t >= 2:
+                    lo, hi = zero_set_admissible_range(schedule)
+                    raise InvalidParameterError(
+                        f"`lam` must be in the admissible range [{lo:.6g}, {hi:.6g}] of the zero "
+                        f"set for this schedule (got {lam_value}: sigma_t^2 < 0 at t={t})")
+                sig = mpmath.mpf(0)
+            etas.append(lam_mp * beta)
+            sigmas_sq.append(sig)
+        sigmas = [mpmath.sqrt(s) for s in sigmas_sq]
+    return CoefficientDesign(name="zero_set", schedule=schedule, params={"lambda": lam_value},
+                             eta=_readonly(etas), sigma_sq=_readonly(sigmas_sq),
+                             sigma=_readonly(sigmas), _eta_mp=tuple(etas),
+                             _sigma_sq_mp=tuple(sigmas_sq))
+
+
+def off_curve_design(schedule: Schedule, *, c: float, p: int) -> CoefficientDesign:
+    """DDPM-posterior with ``σ_t²`` moved so that ``R_t - 1 = c·(1-α_t)^p`` exactly.
+
+    Parameters
+    ----------
+    schedule : Schedule
+    c : float
+        Size of the deviation (either sign, as long as every ``σ_t² ≥ 0``).
+    p : int
+        Power, ``1 ≤ p ≤ 6``.
+
+    Returns
+    -------
+    CoefficientDesign
+        Named ``"off_curve"`` with ``params = {"c": c, "p": p}``; ``η_t = 1-α_t``.
+
+    Notes
+    -----
+    ``R_t = ρ_t + σ_t²/(α_t-ᾱ_t)`` with ``ρ_t`` fixed by ``η_t``, so adding
+    ``c β_t^p (α_t-ᾱ_t)`` to the posterior variance adds exactly ``c β_t^p`` to ``R_t``.
+    """
+    if not isinstance(schedule, Schedule):
+        raise InvalidParameterError(
+            f"`schedule` must be a theorycheck Schedule (got {type(schedule).__name__})")
+    c_value = check_real("c", c)
+    if isinstance(p, bool) or not isinstance(p, int) or not 1 <= p <= 6:
+        raise InvalidParameterError(f"`p` must be an integer in [1, 6] (got {p!r})")
+    betas, qs = schedule.mp_one_minus_alpha(), schedule.mp_one_minus_alpha_bar()
+    etas: list[Any] = []
+    sigmas_sq: list[Any] = []
+    with mpmath.workdps(schedule.dps):
+        for t in range(1, schedule.num_steps + 1):
+            beta, q = betas[t - 1], qs[t - 1]
+            gap = (1 - beta) * qs[t - 2] if t >= 2 else mpmath.mpf(0)
+            sig = beta * gap / q + mpmath.mpf(c_value) * beta**p * gap
+            if sig < 0:
+                raise InvalidParameterError(
+                    f"`c` = {c_value} makes sigma_t^2 < 0 at t={t} (p={p}); use a smaller |c|")
+            etas.append(beta)
+            sigmas_sq.append(sig)
+        sigmas = [mpmath.sqrt(s) for s in sigmas_sq]
+    return CoefficientDesign(name="off_curve", schedule=schedule,
+                             params={"c": c_value, "p": p}, eta=_readonly(etas),
+                             sigma_sq=_readonly(sigmas_sq), sigma=_readonly(sigmas),
+                             _eta_mp=tuple(etas), _sigma_sq_mp=tuple(sigmas_sq))

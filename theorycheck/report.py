@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from theorycheck.errors import InvalidParameterError
+from theorycheck.literature import LITERATURE_CLAIMS, agreement_section
 
 __all__ = ["write_report", "render_markdown"]
 
@@ -211,6 +212,8 @@ def render_markdown(results: dict[str, Any], *, figure_dir: Path | None,
         lines += ["", f"Runtime: {timing.get('total_wall_seconds', 0):.1f} s wall in total."]
     if false_alarms is not None:
         lines += _false_alarm_lines(false_alarms)
+    if any(c["id"] in LITERATURE_CLAIMS for c in claims):
+        lines += agreement_section(results)
     for c in claims:
         lines += ["", f"## {c['id']}", "", f"**{c['title']}** — verdict **{c['verdict']}** "
                   f"(check: {c['claim_verdict']}, negative control: "

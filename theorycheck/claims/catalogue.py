@@ -6,9 +6,13 @@ from collections.abc import Callable
 from typing import Any
 
 from theorycheck.claims import (
+    coef_class,
+    ddim_floor,
     decomposition,
     dimension,
     foundation,
+    gmm_k,
+    kl_sharp,
     one_step,
     rates,
     recover,
@@ -25,4 +29,8 @@ REGISTRARS: tuple[Callable[[Any], None], ...] = (
     stability.register,    # STAB-DDIM, STAB-ROUGH, STAB-DDPM
     decomposition.register,  # DECOMP
     recover.register,      # RECOVER
+    coef_class.register,   # COEF-CLASS
+    ddim_floor.register,   # DDIM-FLOOR
+    gmm_k.register,        # GMM-K
+    kl_sharp.register,     # KL-SHARP
 )

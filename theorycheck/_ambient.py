@@ -2,7 +2,7 @@
 (private; the base class of the classes in :mod:`theorycheck.targets`).
 
 For ``X_0 = U Z`` the noisy density factorises into the k-dimensional part and the closed-form
-Gaussian ``N(x_⊥; 0, (1-ᾱ) I_{d-k})`` (THEORY.md §5; Chen, Huang, Zhao & Wang 2023,
+Gaussian ``N(x_⊥; 0, (1-ᾱ) I_{d-k})`` (docs/theory.md §5; Chen, Huang, Zhao & Wang 2023,
 arXiv:2302.07194).  :class:`SubspaceTarget` implements that factor once, so a concrete target
 only supplies its k-dimensional kernels.
 """

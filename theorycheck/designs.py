@@ -1,6 +1,6 @@
 """Coefficient designs: the per-step ``(η_t, σ_t²)`` of the generic sampler, as frozen tables.
 
-The generic sampler (THEORY §1) is ``Y_{t-1} = (Y_t + η_t s_t(Y_t) + σ_t Z_t)/sqrt(α_t)``.  A
+The generic sampler (docs/theory.md §1) is ``Y_{t-1} = (Y_t + η_t s_t(Y_t) + σ_t Z_t)/sqrt(α_t)``.  A
 *design* fixes ``η_t`` and ``σ_t²`` for ``t = 1..T`` from a schedule; the sampling loop lives in
 :mod:`theorycheck.samplers` and never depends on which design it runs.
 
@@ -27,7 +27,7 @@ References
 .. [1] J. Ho, A. Jain, P. Abbeel, arXiv:2006.11239 (DDPM, σ² = β̃_t or β_t).
 .. [2] J. Song, C. Meng, S. Ermon, arXiv:2010.02502 (DDIM and its η family).
 .. [3] G. Li, Y. Yan, arXiv:2405.14861 (the posterior-variance design adapts to low dimension).
-.. [4] J. Liang, Z. Huang, Y. Chen, arXiv:2501.12982, Theorem 5 as stated in the seed talk.
+.. [4] J. Liang, Z. Huang, Y. Chen, arXiv:2501.12982 (one-step lower bound, docs/theory.md §4.1).
 """
 
 from __future__ import annotations
@@ -46,10 +46,10 @@ from theorycheck.schedules import Schedule, _as_mp_array
 __all__ = ["DESIGN_NAMES", "CoefficientDesign", "OneStepCondition", "make_design", "custom_design",
            "zero_set_admissible_range", "zero_set_design", "off_curve_design"]
 
-#: Names of the built-in designs (THEORY §3).
+#: Names of the built-in designs (docs/theory.md §3).
 DESIGN_NAMES = ("ddpm_posterior", "ddpm_beta", "ddim", "ddim_eta", "pf_euler")
 
-#: Designs that satisfy the one-step condition ``R_t = 1`` exactly (THEORY §4).
+#: Designs that satisfy the one-step condition ``R_t = 1`` exactly (docs/theory.md §4).
 ADAPTIVE_DESIGNS = ("ddpm_posterior", "ddim", "ddim_eta")
 
 
@@ -61,7 +61,7 @@ def _readonly(values: list[Any]) -> NDArray[np.float64]:
 
 @dataclass(frozen=True, kw_only=True)
 class OneStepCondition:
-    """``R_t - 1`` for ``t = 2..T`` (Theorem 5 bracket), in high precision and float64.
+    """``R_t - 1`` for ``t = 2..T`` (one-step bracket), in high precision and float64.
 
     Attributes
     ----------
@@ -144,7 +144,7 @@ class CoefficientDesign:
         -----
         ``R_t = (1-ᾱ_t)/(α_t-ᾱ_t) · (1 - η_t/(1-ᾱ_t))² + σ_t²/(α_t-ᾱ_t)`` is the factor by which
         one step multiplies the variance of a data-free coordinate, relative to the truth
-        ``(1-ᾱ_{t-1})/(1-ᾱ_t)``; ``R_t - 1`` is the bracket of Theorem 5 of the seed talk
+        ``(1-ᾱ_{t-1})/(1-ᾱ_t)``; ``R_t - 1`` is the bracket of the one-step lower bound
         (Liang, Huang & Chen, arXiv:2501.12982), whose one-step TV is at least of order
         ``sqrt(d) |R_t - 1|``.  The adaptive designs give ``R_t - 1`` at the working precision
         (about ``10^{-dps+5}``), not at float64 rounding.
@@ -174,7 +174,7 @@ class CoefficientDesign:
 
 
 def make_design(name: str, schedule: Schedule, *, eta: float | None = None) -> CoefficientDesign:
-    """One of the built-in designs of THEORY §3 for ``schedule``.
+    """One of the built-in designs of docs/theory.md §3 for ``schedule``.
 
     Parameters
     ----------

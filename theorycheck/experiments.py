@@ -412,7 +412,7 @@ def measure_ambient_dims(target: Any, design: CoefficientDesign, ambient_dims: S
 
     Notes
     -----
-    By the exact split (THEORY §5) the k-dimensional chain does not depend on ``d``: it is
+    By the exact split (docs/theory.md §5) the k-dimensional chain does not depend on ``d``: it is
     propagated once per distinct factor, and ``d`` enters only through ``m = d - k`` in the
     closed-form orthogonal part (KL adds; TV is ``E_q[g(p_k/q_k)]``).  Entry ``i`` equals
     ``measure(target in R^{d_i}, design, rng=<a generator in rng's current state>)``: for

@@ -1,9 +1,9 @@
-"""Log-log slopes with uncertainty, and the verdicts built on them (THEORY §7-§8).
+"""Log-log slopes with uncertainty, and the verdicts built on them (docs/theory.md §7-§8).
 
 A rate claim such as "TV = O(k/T) up to logs" becomes an error curve ``e(x)`` with standard
 errors, a weighted fit of ``log e`` on ``log x`` and a confidence interval for the slope, which
 :func:`judge_slope` compares with the predicted exponent.  Every fit is reported raw and with the
-theorem's log factor divided out (THEORY §8).  :func:`judge_bounded_ratio` checks "error ×
+theorem's log factor divided out (docs/theory.md §8).  :func:`judge_bounded_ratio` checks "error ×
 rate⁻¹ stays bounded over the grid".  Unresolved points (value ``<= 0``, within 2σ of a declared
 numerical ``floor``, relative error ``>= 0.5``) carry no slope information: they are excluded
 and reported by index with the reason, not raised on.
@@ -81,7 +81,7 @@ class LineFit:
 
 @dataclass(frozen=True, kw_only=True)
 class SlopeFit:
-    """Raw and log-corrected fits of one error curve (THEORY §8: "report both").
+    """Raw and log-corrected fits of one error curve (docs/theory.md §8: "report both").
 
     ``corrected`` fits ``value / log(base)^log_factor_power`` with ``base`` = ``x`` or the
     ``log_factor_of`` array (``log_factor_source``); with power 0 it equals ``raw``.

@@ -180,6 +180,11 @@ def _false_alarm_lines(doc: dict[str, Any]) -> list[str]:
     return lines
 
 
+def _docs_anchor(claim: dict[str, Any]) -> str:
+    """The claim's entry in docs/theory.md (older result files lack ``source.docs``)."""
+    return str(claim["source"].get("docs") or f"docs/theory.md#{claim['id'].lower()}")
+
+
 def render_markdown(results: dict[str, Any], *, figure_dir: Path | None,
                     figure_prefix: str = "", false_alarms: dict[str, Any] | None = None) -> str:
     """Markdown for validated results; figures are written to ``figure_dir`` if given.
@@ -219,7 +224,7 @@ def render_markdown(results: dict[str, Any], *, figure_dir: Path | None,
                   f"(check: {c['claim_verdict']}, negative control: "
                   f"{c['negative_control_verdict']})", "",
                   f"*Source:* {c['source']['paper']}, arXiv {c['source']['arxiv']}, "
-                  f"{c['source']['location']} (seed `{c['source']['seed_file']}`).", "",
+                  f"{c['source']['location']} (see `{_docs_anchor(c)}`).", "",
                   f"*Claim:* {c['statement']}", "", f"$$ {c['latex']} $$", "",
                   f"*Measured quantity:* {c['quantity']}", "",
                   f"*Prediction:* {c['prediction']['description']} ({c['prediction']['kind']}, "

@@ -1,6 +1,6 @@
 """The sampler protocol, the built-in coefficient-design sampler, and the one sampling driver.
 
-Protocol (THEORY §1): a sampler has ``alpha_bar`` (ᾱ_t for t = 1..T, float64, shape (T,)) and
+Protocol (docs/theory.md §1): a sampler has ``alpha_bar`` (ᾱ_t for t = 1..T, float64, shape (T,)) and
 ``step(y, t, score, noise) -> y_prev`` acting on arrays of shape ``(n, d)``, for t = T..2, where
 ``score`` is the array ``s_t(y)`` and ``noise`` a standard normal array.  A sampler with memory
 (a multistep solver) may also have ``reset()``: :func:`run_chain` calls it before each chain and

@@ -1,13 +1,13 @@
-"""The schedule properties the convergence proofs rely on (THEORY §2), checked, not assumed.
+"""The schedule properties the convergence proofs rely on (docs/theory.md §2), checked, not assumed.
 
 For a schedule and constants ``(c1, c2, C)``:
 
-1. ``max_t (1-α_t) · T / (c1 log T) ≤ 1``  (step sizes; seed talk "learning rates");
+1. ``max_t (1-α_t) · T / (c1 log T) ≤ 1``  (step sizes; docs/theory.md §2.2);
 2. ``max_{t≥2} (1-α_t)/(1-ᾱ_t) ÷ (c1 log T / T) ≤ C`` with ``C = 8``
    (Li & Yan, arXiv:2409.18959, Lemma 14); the earlier form with ``1-ᾱ_{t-1}`` and ``C = 4`` is
    reported too;
 3. ``ᾱ_T ≤ T^{-c2}``: the start-up mismatch ``Y_T ~ N(0, I)`` against ``p_{X_T}`` is
-   negligible.  The default ``c2 = 2`` makes the DDIM floor ``sqrt(d)·ᾱ_T`` (THEORY §4)
+   negligible.  The default ``c2 = 2`` makes the DDIM floor ``sqrt(d)·ᾱ_T`` (docs/theory.md §4)
    smaller than ``1/T`` for every ``d ≤ T²``.
 
 For the two-phase schedule ``ᾱ_T ≈ e^{-1} T^{-(c1-c0)}``, so property 3 needs
@@ -77,7 +77,7 @@ class ScheduleProperties:
 
 def schedule_properties(schedule: Schedule, *, c1: float | None = None, c2: float = 2.0,
                         lemma_constant: float = 8.0) -> ScheduleProperties:
-    """Evaluate the properties of THEORY §2 for ``schedule``.
+    """Evaluate the properties of docs/theory.md §2 for ``schedule``.
 
     Parameters
     ----------
@@ -120,7 +120,7 @@ def schedule_properties(schedule: Schedule, *, c1: float | None = None, c2: floa
     check1 = PropertyCheck(
         name="step_size", statement="max_t (1-α_t)·T/(c1 log T) ≤ 1",
         value=float(ratio1[worst1]), bound=1.0 * (1 + 1e-12), worst_step=worst1 + 1,
-        passed=bool(ratio1[worst1] <= 1.0 * (1 + 1e-12)), source="seed talk, learning rates")
+        passed=bool(ratio1[worst1] <= 1.0 * (1 + 1e-12)), source="docs/theory.md §2.2")
 
     u = beta[1:] / schedule.one_minus_alpha_bar[1:] / step
     worst2 = int(np.argmax(u))
@@ -142,7 +142,7 @@ def schedule_properties(schedule: Schedule, *, c1: float | None = None, c2: floa
     check4 = PropertyCheck(
         name="terminal_alpha_bar", statement=f"ᾱ_T ≤ T^(-{c2:g})", value=alpha_bar_final,
         bound=bound4, worst_step=num_steps, passed=alpha_bar_final <= bound4,
-        source="seed talk, learning rates (ᾱ_T ≤ T^{-c2})")
+        source="docs/theory.md §2.2 (ᾱ_T ≤ T^{-c2})")
     return ScheduleProperties(schedule=schedule.describe(), c1=c1, c1_source=c1_source, c2=c2,
                               lemma_constant=lemma_constant,
                               checks=(check1, check2, check3, check4))

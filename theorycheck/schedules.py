@@ -24,7 +24,8 @@ such as ``R_t - 1 ≈ 1e-40`` for the DDPM-posterior design need.
 
 References
 ----------
-.. [1] Y. Chen, "Diffusion models: theory" (seed talk, ``shared/seeds/001``), "learning rates".
+.. [1] The two-phase schedule assumed by arXiv:2408.02320, 2409.18959, 2501.12982 and
+   2410.18784 (docs/theory.md §2.1).
 .. [2] G. Li and Y. Yan, "O(d/T) convergence theory for diffusion probabilistic models under
    minimal assumptions", arXiv:2409.18959, Eq. (2.3).
 .. [3] J. Ho, A. Jain and P. Abbeel, "Denoising diffusion probabilistic models",
@@ -65,7 +66,7 @@ __all__ = [
 DEFAULT_DPS = 50
 
 #: Index conventions of the two-phase schedule: ``"seed"`` uses ``(1 + c1 log T / T)^t`` in
-#: ``β_t`` (seed talk), ``"li_yan"`` uses exponent ``t - 1`` (arXiv:2409.18959, Eq. 2.3).
+#: ``β_t`` (the default), ``"li_yan"`` uses exponent ``t - 1`` (arXiv:2409.18959, Eq. 2.3).
 TWO_PHASE_INDEX_CONVENTIONS = ("seed", "li_yan")
 
 _MAX_STEPS = 10**7
@@ -234,7 +235,7 @@ def two_phase(num_steps: int, *, c0: float = 2.0, c1: float = 4.0, index: str = 
         Positive constants; ``1-α_1 = T^{-c0}`` and the step size is ``h = c1 log T / T``, which
         must be below 1 so that every ``α_t`` lies in (0, 1).
     index : {"seed", "li_yan"}
-        ``"seed"`` (default): ``β_t = h · min{(1-α_1)(1+h)^t, 1}`` for ``t ≥ 2`` (seed talk);
+        ``"seed"`` (default): ``β_t = h · min{(1-α_1)(1+h)^t, 1}`` for ``t ≥ 2`` (docs/theory.md §2.1);
         ``"li_yan"``: exponent ``t-1`` (arXiv:2409.18959, Eq. 2.3, where ``β_{t+1}`` carries
         exponent ``t``).
     dps : int

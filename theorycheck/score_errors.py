@@ -1,4 +1,4 @@
-"""Controlled score errors and the error measures ε_score, ε_Jacobi of the seed talk's Theorem 1.
+"""Controlled score errors and the error measures ε_score, ε_Jacobi of Li, Wei, Chi & Chen (arXiv:2408.02320).
 
 A *perturbation* ``e_t(x)`` is added to an exact score, ``s_t = s*_t + e_t`` (use
 :class:`theorycheck.scores.PerturbedScore`).  Two kinds separate the two error measures:
@@ -8,19 +8,19 @@ A *perturbation* ``e_t(x)`` is added to an exact score, ``s_t = s*_t + e_t`` (us
 * :class:`SinePerturbation` ``e_t(x) = a·sin(ω⟨v, x⟩)·v``: smooth, with Jacobian
   ``a ω cos(ω⟨v, x⟩) v vᵀ``; choosing ``a`` by :func:`sine_amplitude_for_eps_score` keeps
   ``ε_score`` fixed while ``ε_Jacobi ≈ (2/π) a ω`` grows with ω — the ℓ2-small but rough error
-  of the seed talk's DDIM counterexample.
+  of the DDIM counterexample discussed by Li, Wei, Chi & Chen.
 
 ``v`` is a unit vector, in the data's subspace or orthogonal to it (or anything in between).
 
-Error measures (seed talk, "Assumptions: score estimates", Theorem 1 of Li, Wei, Chi & Chen)::
+Error measures (main theorem of Li, Wei, Chi & Chen, arXiv:2408.02320; docs/theory.md#stab-ddim)::
 
     ε_score² = (1/T) Σ_{t=1..T} E_{X~p_{X_t}} ‖s_t(X) - s*_t(X)‖²,
     ε_Jacobi = (1/T) Σ_{t=1..T} E_{X~p_{X_t}} ‖∂s_t/∂x(X) - ∂s*_t/∂x(X)‖.
 
-The talk does not name the matrix norm; every perturbation here has a rank-one Jacobian error
+The statement we read does not name the matrix norm; every perturbation here has a rank-one Jacobian error
 ``c(x) v vᵀ`` whose operator, Frobenius and nuclear norms all equal ``|c(x)|``, so the choice
-does not matter.  The average runs over ``t = 1..T`` as written in the talk, although the
-sampler of THEORY §1 only evaluates ``s_2 .. s_T``.
+does not matter.  The average runs over ``t = 1..T`` as in that definition, although the
+sampler of docs/theory.md §1 only evaluates ``s_2 .. s_T``.
 
 Exact evaluation (:func:`score_error_measures`).  For a target ``X_0 = U Z`` with ``Z`` a
 Gaussian mixture (:class:`~theorycheck.targets.SubspaceGaussianMixture`), ``W_t = ⟨v, X_t⟩``
@@ -41,8 +41,7 @@ with standard errors, used as an independent check.
 References
 ----------
 .. [1] G. Li, Y. Wei, Y. Chi, Y. Chen, "A sharp convergence theory for the probability flow
-   ODEs of diffusion models", arXiv:2408.02320, Theorem 1 (seed talk
-   ``001_eb8c0ca338f9e410.txt``, "Main result: DDIM / probability flow ODE").
+   ODEs of diffusion models", arXiv:2408.02320, main theorem (docs/theory.md#stab-ddim).
 """
 
 from __future__ import annotations
@@ -194,7 +193,7 @@ Perturbation = ConstantOffset | SinePerturbation
 
 @dataclass(frozen=True, kw_only=True)
 class ScoreErrorMeasures:
-    """``ε_score`` and ``ε_Jacobi`` of a perturbation (seed talk, Theorem 1).
+    """``ε_score`` and ``ε_Jacobi`` of a perturbation (Li, Wei, Chi & Chen, arXiv:2408.02320).
 
     Attributes
     ----------

@@ -1,8 +1,8 @@
-"""The exact d-split (THEORY §5): simulate only the k-dimensional chain, carry the rest exactly.
+"""The exact d-split (docs/theory.md §5): simulate only the k-dimensional chain, carry the rest exactly.
 
 For a target ``X_0 = U Z`` on a k-dimensional subspace, the exact score is
 ``U s^k_t(Uᵀx) - (I - UUᵀ)x/(1-ᾱ_t)`` (Chen, Huang, Zhao & Wang 2023), and every design of
-THEORY §3 acts blockwise.  So ``p_{Y_1}`` is the product of the law of a k-dimensional chain (in
+docs/theory.md §3 acts blockwise.  So ``p_{Y_1}`` is the product of the law of a k-dimensional chain (in
 U's coordinates) and ``N(0, v_1 I_{d-k})``, where, from ``v_T = 1``,
 
     v_{t-1} = ((1 - η_t/(1-ᾱ_t))² v_t + σ_t²) / α_t ,      t = T..2,
@@ -67,7 +67,7 @@ def orthogonal_variance(design: CoefficientDesign) -> OrthogonalVariance:
     Notes
     -----
     One step multiplies the variance by ``(1-η_t/(1-ᾱ_t))²`` and adds ``σ_t²`` before the
-    ``1/α_t`` rescaling (THEORY §4); the relative error obeys ``e_{t-1} = ρ_t e_t + (R_t - 1)``.
+    ``1/α_t`` rescaling (docs/theory.md §4); the relative error obeys ``e_{t-1} = ρ_t e_t + (R_t - 1)``.
     Cost: ``O(T)`` mpmath operations (about 0.1 s at T = 10^4), independent of ``d``.
     """
     if not isinstance(design, CoefficientDesign):

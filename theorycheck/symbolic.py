@@ -8,9 +8,9 @@ Everything below is *derived* from the definitions, not typed in:
 * the sampler step ``Y_{t-1} = (Y_t + η_t s_t(Y_t) + σ_t Z)/sqrt(α_t)`` and the exact score
   ``s_t(y) = -y/(1-ᾱ_t)`` of a coordinate orthogonal to the data give the variance map;
 * dividing its value at ``v = 1-ᾱ_t`` by the true variance ``1-ᾱ_{t-1} = 1-ᾱ_t/α_t`` gives the
-  ratio ``R_t``; the only formula typed in is Theorem 5's bracket, which the tests compare with
+  ratio ``R_t``; the only formula typed in is one-step bracket, which the tests compare with
   ``R_t - 1``;
-* the coefficient designs (THEORY §3) are substituted and the results simplified after the
+* the coefficient designs (docs/theory.md §3) are substituted and the results simplified after the
   change of variables ``ᾱ = 1-q``, ``α = 1-q(1-r²)`` (``q, r > 0``; ``q, r ∈ (0, 1)`` covers
   exactly ``0 < ᾱ < α < 1``), in which ``r = sqrt((α-ᾱ)/(1-ᾱ))`` is a symbol and all square
   roots are exact; results are then rewritten in ``u = (1-α)/(1-ᾱ) = 1-r²``.
@@ -21,8 +21,8 @@ Names of the symbols: ``alpha`` (α_t), ``alpha_bar`` (ᾱ_t), ``eta`` (η_t), `
 References
 ----------
 .. [1] Y. Liang, Z. Huang, Y. Chen, "Low-dimensional adaptation of diffusion models:
-   convergence in total variation", arXiv:2501.12982 (the lower bound stated as Theorem 5 of
-   the seed talk).
+   convergence in total variation", arXiv:2501.12982 (the one-step lower bound,
+   docs/theory.md §4.1).
 .. [2] G. Li, Y. Yan, "Adapting to unknown low-dimensional structures in score-based diffusion
    models", arXiv:2405.14861 (uniqueness of the DDPM coefficient design).
 """
@@ -147,7 +147,7 @@ def _result(name: str, expression: sp.Expr, description: str, *,
 
 
 def _design_coefficients() -> dict[str, tuple[sp.Expr, sp.Expr]]:
-    """``(η_t, σ_t²)`` of each design, as defined in THEORY §3 (definitions, not results)."""
+    """``(η_t, σ_t²)`` of each design, as defined in docs/theory.md §3 (definitions, not results)."""
     a, ab, eta_ddim = _ALPHA, _ALPHA_BAR, _ETA_DDIM
     r = sp.sqrt((a - ab) / (1 - ab))
     posterior_sigma_sq = (1 - a) * (a - ab) / (1 - ab)
@@ -202,7 +202,7 @@ def _derive() -> dict[str, SymbolicResult]:
         "step multiplies the variance of a data-free coordinate relative to the truth.")
     bracket = (1 - ab) / (a - ab) * (1 - eta / (1 - ab))**2 + sigma_sq / (a - ab) - 1
     add("R_minus_one_bracket", bracket,
-        "The bracket of Liang-Huang-Chen's lower bound (seed talk Theorem 5), typed from the "
+        "The bracket of Liang-Huang-Chen's one-step lower bound (arXiv:2501.12982), typed from the "
         "paper; the tests verify that it equals R_t - 1.")
 
     coefficients = _design_coefficients()
@@ -279,7 +279,7 @@ def derive_all() -> dict[str, SymbolicResult]:
 
     References
     ----------
-    .. [1] Liang, Huang & Chen, arXiv:2501.12982 (seed talk, Theorem 5).
+    .. [1] Liang, Huang & Chen, arXiv:2501.12982 (one-step lower bound).
     .. [2] Li & Yan, arXiv:2405.14861.
     """
     return dict(_derive())
@@ -426,7 +426,7 @@ def r_function(*, backend: str = "mpmath") -> NumericFunction:
 
     Notes
     -----
-    R = ((1-ᾱ)(1-η/(1-ᾱ))² + σ²)/(α-ᾱ); R - 1 is the bracket of Theorem 5 in [1]_.
+    R = ((1-ᾱ)(1-η/(1-ᾱ))² + σ²)/(α-ᾱ); R - 1 is the bracket of the one-step lower bound in [1]_.
 
     References
     ----------
@@ -439,7 +439,7 @@ def r_function(*, backend: str = "mpmath") -> NumericFunction:
 _TABLE_ROWS: tuple[tuple[str, str], ...] = (
     ("variance_map", r"$\mathrm{Var}(Y_{t-1})$ given $\mathrm{Var}(Y_t)=v_t$"),
     ("R", "$R_t$"),
-    ("R_minus_one_bracket", "$R_t-1$ (Theorem 5 bracket, verified equal)"),
+    ("R_minus_one_bracket", "$R_t-1$ (one-step bracket, verified equal)"),
     ("R_minus_one[ddpm_posterior]", "$R_t-1$, DDPM posterior variance"),
     ("R_minus_one[ddpm_beta]", r"$R_t-1$, DDPM $\beta$ variance"),
     ("R_minus_one[ddim]", "$R_t-1$, DDIM"),

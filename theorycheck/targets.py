@@ -11,7 +11,7 @@ and ``one_minus_alpha_bar`` (1-ᾱ) of the forward process ``X_t = sqrt(ᾱ) X_0
 
 Notes
 -----
-With ``z = Uᵀx`` and ``x_⊥ = x - U Uᵀ x`` the noisy density splits exactly (THEORY.md §5):
+With ``z = Uᵀx`` and ``x_⊥ = x - U Uᵀ x`` the noisy density splits exactly (docs/theory.md §5):
 ``p_t(x) = p^k_t(z) · N(x_⊥; 0, (1-ᾱ) I_{d-k})``, so
 
 * ``log p_t(x) = log p^k_t(z) - ‖x_⊥‖²/(2(1-ᾱ)) - (d-k)/2 · log(2π(1-ᾱ))``,
@@ -323,7 +323,7 @@ class ProductMixture(SubspaceTarget):
     -----
     ``log p^k_t(z) = Σ_i log p^{(i)}_t(z_i)``; the score is coordinate-wise, and its Jacobian in
     U's frame is diagonal, ``diag(s_i'(z_i))`` (:meth:`score_jacobian_diagonal`), so the ambient
-    Jacobian is ``U diag(s'_i) Uᵀ - (I - UUᵀ)/(1-ᾱ)``.  THEORY.md §6: product targets reduce
+    Jacobian is ``U diag(s'_i) Uᵀ - (I - UUᵀ)/(1-ᾱ)``.  docs/theory.md §6: product targets reduce
     path-KL and density computations to k one-dimensional problems.
 
     References

@@ -53,7 +53,7 @@ def check_two_phase(schedule, num_steps: int) -> None:
     assert schedule.one_minus_alpha_bar[0] == schedule.one_minus_alpha[0]
     assert schedule.one_minus_alpha[-1] == pytest.approx(h, rel=1e-15)
     assert schedule.alpha_minus_alpha_bar[0] == 0.0
-    # ᾱ_T ≈ e^{-1} T^{-(c1-c0)} (THEORY §2); within a factor 2 here.
+    # ᾱ_T ≈ e^{-1} T^{-(c1-c0)} (docs/theory.md §2); within a factor 2 here.
     assert 0.5 < schedule.alpha_bar[-1] * num_steps**2 * math.e < 2
     # spot-check 1-ᾱ_t against a direct high-precision sum at a few t
     betas = schedule.mp_one_minus_alpha()
@@ -85,7 +85,7 @@ def test_one_step_condition_ddpm_beta_1e4_within_2_seconds(benchmark):
     design = make_design("ddpm_beta", schedule)
     cond, seconds = run_once(benchmark, "one_step_condition", design.one_step_condition)
     assert cond.steps.shape == (10**4 - 1,)
-    # THEORY §4: R_t - 1 = u²/(1-u) with u = (1-α_t)/(1-ᾱ_t), at every t ≥ 2.
+    # docs/theory.md §4: R_t - 1 = u²/(1-u) with u = (1-α_t)/(1-ᾱ_t), at every t ≥ 2.
     u = schedule.one_minus_alpha[1:] / schedule.one_minus_alpha_bar[1:]
     np.testing.assert_allclose(cond.r_minus_one, u**2 / (1 - u), rtol=1e-12, atol=0)
     assert seconds <= 2.0, f"one_step_condition took {seconds:.2f} s of CPU (budget 2 s)"

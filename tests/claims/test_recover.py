@@ -34,7 +34,7 @@ def test_registered_with_grids_and_rationale() -> None:
     claim = registry.get("RECOVER")
     assert set(claim.grids) == {"quick", "full"}
     assert claim.prediction.rationale and claim.negative_control
-    assert claim.source.seed_file.startswith("002_")
+    assert claim.docs.startswith("docs/theory.md#")
 
 
 def test_quick_claim_passes_and_control_fails(quick: dict[Variant, CheckOutcome]) -> None:

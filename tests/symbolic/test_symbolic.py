@@ -1,7 +1,7 @@
 """Tests of theorycheck.symbolic against independent mpmath computations.
 
 The reference values below never go through sympy: the coefficient designs are typed from
-THEORY §3 and the variance is propagated through one sampler step directly with mpmath, at
+docs/theory.md §3 and the variance is propagated through one sampler step directly with mpmath, at
 50 significant digits.  Random points come from a seeded Generator; the seed is in every
 assertion message.
 """
@@ -54,7 +54,7 @@ def _points(seed: int = SEED) -> Iterator[tuple[int, float, float, float]]:
 
 def _coefficients(design: str, a: mpmath.mpf, ab: mpmath.mpf,
                   eta_ddim: mpmath.mpf) -> tuple[mpmath.mpf, mpmath.mpf]:
-    """(eta, sigma^2) typed from THEORY §3, computed with mpmath."""
+    """(eta, sigma^2) typed from docs/theory.md §3, computed with mpmath."""
     q, r = 1 - ab, mpmath.sqrt((a - ab) / (1 - ab))
     posterior = (1 - a) * (a - ab) / q
     if design == "ddpm_posterior":
@@ -268,7 +268,7 @@ def test_variance_map_against_quadrature() -> None:
 
 
 def test_ddim_eta_family_endpoints() -> None:
-    """THEORY §3: DDIM(0) is DDIM and DDIM(1) is DDPM-posterior (checked on the table itself)."""
+    """docs/theory.md §3: DDIM(0) is DDIM and DDIM(1) is DDPM-posterior (checked on the table itself)."""
     with mpmath.workdps(DPS):
         for i, a, ab, _ in _points():
             a_, ab_ = mpmath.mpf(a), mpmath.mpf(ab)

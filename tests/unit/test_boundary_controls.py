@@ -42,7 +42,7 @@ def _with_boundary(verdicts: dict[Variant, Verdict]) -> Claim:
                             points=(point,))
 
     return Claim(id="B", title="toy", source=Source(paper="P", arxiv="0000.00000",
-                                                    location="Thm 1", seed_file="s"),
+                                                    location="Thm 1"),
                  statement="toy", latex="x", quantity="q",
                  prediction=Prediction(kind="upper", value=-1.0, tolerance=0.1,
                                        rationale="toy", description="d"),

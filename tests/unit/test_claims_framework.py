@@ -43,7 +43,7 @@ def _toy_claim(claim_id: str, claim_verdict: Verdict, control_verdict: Verdict) 
                                                 "reference": {"slope": -1, "label": "1/T"}}]})
 
     return Claim(id=claim_id, title="toy", source=Source(paper="P", arxiv="0000.00000",
-                                                         location="Thm 1", seed_file="s"),
+                                                         location="Thm 1"),
                  statement="toy", latex="x", quantity="q",
                  prediction=Prediction(kind="upper", value=-1.0, tolerance=0.1,
                                        rationale="toy", description="slope ≤ -1"),

@@ -1,4 +1,4 @@
-"""Tests of theorycheck.designs against the formulas of THEORY §3-§4 evaluated independently.
+"""Tests of theorycheck.designs against the formulas of docs/theory.md §3-§4 evaluated independently.
 
 The reference recomputes ``ᾱ_t`` (direct product), ``1-ᾱ_t`` and ``α_t-ᾱ_t`` (direct
 subtraction) at 100 digits from the schedule's exact inputs ``β_t`` and evaluates each design in
@@ -41,7 +41,7 @@ def reference_quantities(schedule) -> dict[str, list]:
 
 
 def reference_design(schedule, name: str, eta: float | None = None) -> tuple[list, list]:
-    """(η_t, σ_t²) for t = 1..T from the THEORY §3 table, at REFERENCE_DPS digits."""
+    """(η_t, σ_t²) for t = 1..T from the docs/theory.md §3 table, at REFERENCE_DPS digits."""
     ref = reference_quantities(schedule)
     etas, sigmas_sq = [], []
     with mpmath.workdps(REFERENCE_DPS):
@@ -65,7 +65,7 @@ def reference_design(schedule, name: str, eta: float | None = None) -> tuple[lis
 
 
 def reference_r_minus_one(schedule, etas, sigmas_sq) -> list:
-    """THEORY §4 bracket (1-ᾱ)/(α-ᾱ)·(1-η/(1-ᾱ))² + σ²/(α-ᾱ) - 1 for t = 2..T."""
+    """docs/theory.md §4 bracket (1-ᾱ)/(α-ᾱ)·(1-η/(1-ᾱ))² + σ²/(α-ᾱ) - 1 for t = 2..T."""
     ref = reference_quantities(schedule)
     out = []
     with mpmath.workdps(REFERENCE_DPS):
@@ -188,7 +188,7 @@ def test_one_step_condition_fails_for_non_adaptive_designs(schedule_1000, name, 
     ref = reference_quantities(schedule_1000)
     with mpmath.workdps(REFERENCE_DPS):
         u = [ref["beta"][t - 1] / ref["q"][t - 1] for t in range(2, 1001)]
-        want_mp = [ui**2 / (denominator * (1 - ui)) for ui in u]  # THEORY §4, derived
+        want_mp = [ui**2 / (denominator * (1 - ui)) for ui in u]  # docs/theory.md §4, derived
     want = as_float(want_mp)
     assert np.all(cond.r_minus_one > 0)
     np.testing.assert_allclose(cond.r_minus_one, want, rtol=1e-12, atol=0)
@@ -202,7 +202,7 @@ def test_one_step_condition_fails_for_non_adaptive_designs(schedule_1000, name, 
 
 def test_one_step_condition_matches_theory_bracket_for_arbitrary_design(schedule_1000):
     # An arbitrary (non-adaptive) custom design: the library's R_t - 1 must equal the
-    # THEORY §4 bracket evaluated independently at 100 digits.
+    # docs/theory.md §4 bracket evaluated independently at 100 digits.
     beta = schedule_1000.one_minus_alpha
     design = custom_design(schedule_1000, eta=0.9 * beta, sigma_sq=0.5 * beta, name="odd")
     assert design.name == "odd" and design.params == {}
@@ -215,7 +215,7 @@ def test_one_step_condition_matches_theory_bracket_for_arbitrary_design(schedule
 
 
 def test_any_point_on_the_R_equals_one_curve_passes(schedule_1000):
-    # THEORY §4: R_t = 1 on the curve σ² = (α-ᾱ) - (1-ᾱ-η)²/(1-ᾱ); pick η half-way between
+    # docs/theory.md §4: R_t = 1 on the curve σ² = (α-ᾱ) - (1-ᾱ-η)²/(1-ᾱ); pick η half-way between
     # DDIM and DDPM-posterior and pass mpf values (taken as exact) to custom_design.
     ddim = make_design("ddim", schedule_1000)
     posterior = make_design("ddpm_posterior", schedule_1000)

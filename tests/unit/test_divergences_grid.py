@@ -44,7 +44,8 @@ GAUSSIAN = ((1.0,), (0.6,), (0.3,))
 
 
 def two_phase(num_steps: int, c0: float = 2.0, c1: float = 4.0):
-    """Seed-talk schedule; ``1-ᾱ_t`` by the cancellation-free recursion in float64."""
+    """Two-phase schedule ('seed' index convention); ``1-ᾱ_t`` by the cancellation-free recursion in "
+      "float64."""
     rate = c1 * math.log(num_steps) / num_steps
     t = np.arange(1, num_steps + 1)
     beta = rate * np.minimum(num_steps ** (-c0) * (1.0 + rate) ** t, 1.0)
@@ -59,7 +60,7 @@ def two_phase(num_steps: int, c0: float = 2.0, c1: float = 4.0):
 
 
 def design(name: str, alpha, beta, one_minus_alpha_bar):
-    """(η, σ) of THEORY §3; ``α_t-ᾱ_t = α_t (1-ᾱ_{t-1})``."""
+    """(η, σ) of docs/theory.md §3; ``α_t-ᾱ_t = α_t (1-ᾱ_{t-1})``."""
     prev = np.concatenate(([0.0], one_minus_alpha_bar[:-1]))
     if name == "ddpm_posterior":
         return beta.copy(), np.sqrt(beta * alpha * prev / one_minus_alpha_bar)

@@ -105,7 +105,7 @@ def test_log_corrected_slope_on_log_t_over_t() -> None:
     assert abs(fit.corrected.slope + 1.0) < 1e-12
     assert fit.raw.slope > -1.0
     # Raw: exact data off a power law, so chi2/dof is huge and the Birge ratio widens the CI,
-    # yet it still excludes -1: the log factor is visible, as THEORY §8 wants reported.
+    # yet it still excludes -1: the log factor is visible, as docs/theory.md §8 wants reported.
     assert fit.raw.ci_method == "t+birge" and fit.raw.birge_ratio is not None
     assert fit.raw.ci_low is not None and fit.raw.ci_low > -1.0
     assert fit.log_factor_source == "x" and fit.log_factor_power == 1.0

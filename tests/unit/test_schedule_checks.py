@@ -1,4 +1,4 @@
-"""Tests of theorycheck.schedule_checks: the schedule properties the proofs rely on (THEORY §2)."""
+"""Tests of theorycheck.schedule_checks: the schedule properties the proofs rely on (docs/theory.md §2)."""
 
 from __future__ import annotations
 

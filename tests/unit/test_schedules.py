@@ -38,7 +38,7 @@ TABLES = ("alpha", "one_minus_alpha", "alpha_bar", "one_minus_alpha_bar", "alpha
 
 
 def reference_two_phase_betas(num_steps: int, c0: float, c1: float, index: str) -> list:
-    """β_t straight from THEORY §2: ``h·min{T^{-c0}(1+h)^{t-offset}, 1}`` with direct powers."""
+    """β_t straight from docs/theory.md §2: ``h·min{T^{-c0}(1+h)^{t-offset}, 1}`` with direct powers."""
     offset = 0 if index == "seed" else 1
     with mpmath.workdps(REFERENCE_DPS):
         h = mpmath.mpf(c1) * mpmath.log(num_steps) / num_steps
@@ -414,7 +414,7 @@ def test_describe_and_to_dict_name_the_index_convention():
     assert schedule.to_dict() == {"kind": "two_phase", "num_steps": 100,
                                   "params": {"c0": 2.0, "c1": 4.0, "index": "li_yan"},
                                   "dps": 50}
-    assert two_phase(100).params["index"] == "seed"  # the seed talk's convention is the default
+    assert two_phase(100).params["index"] == "seed"  # the 'seed' index convention (exponent t) is the default
     assert TWO_PHASE_INDEX_CONVENTIONS == ("seed", "li_yan")
 
 

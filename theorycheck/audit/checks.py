@@ -6,7 +6,7 @@ Three checks, each returning a frozen record with its numbers as :class:`Estimat
   assumption on its form) on a k = 1 two-component mixture placed in ``R^d`` at moderate d, and
   measures the relative variance error ``ê`` of the ``m = d - 1`` data-free coordinates of
   ``Y_1`` by Monte Carlo.  It is compared with the prediction ``e_total`` of the probe: the exact
-  d-split must agree with brute force (THEORY §5), so a probe that does not describe the chain
+  d-split must agree with brute force (docs/theory.md §5), so a probe that does not describe the chain
   (a stateful or non-affine sampler) is caught here.
 * :func:`dfree_check` (scalar, consistent steps only) rebuilds the sampler as a
   :func:`~theorycheck.designs.custom_design` from the probed ``η_t, σ_t²`` and measures

@@ -12,13 +12,14 @@ error ``e_t = v_t/(1-ᾱ_t) - 1``, with
     ρ_t = A_t² (1-ᾱ_t)/(1-ᾱ_{t-1}),      R_t = (A_t² (1-ᾱ_t) + c_t²)/(1-ᾱ_{t-1}).
 
 With ``a_t = 1/sqrt(α_t)``, ``b_t = η_t/sqrt(α_t)``, ``c_t = σ_t/sqrt(α_t)`` this ``R_t`` is the
-bracket of Theorem 5 of the seed talk plus one (THEORY §4); written with the raw coefficients it
+bracket of the one-step lower bound of Liang, Huang & Chen (arXiv:2501.12982) plus one (docs/theory.md §4);
+written with the raw coefficients it
 needs no assumption that the step is consistent with ``alpha_bar``.  Two final errors are
 reported: ``e_coef`` from the exact start ``v_T = 1-ᾱ_T`` (what the *coefficients* cost) and
 ``e_total`` from ``v_T = 1`` (what a chain started at ``N(0, I)`` shows, including the start-up
 mismatch ``ᾱ_T`` that DDIM never forgets).  In ``m`` data-free coordinates a relative variance
 error ``e`` costs ``TV ≈ |e| sqrt(m/(4π))`` (exactly: a chi-square integral,
-:func:`theorycheck.divergences.gaussian.tv_isotropic`) — the ``sqrt(d)`` of Theorem 5.
+:func:`theorycheck.divergences.gaussian.tv_isotropic`) — the ``sqrt(d)`` of the one-step lower bound.
 
 All recursions run in mpmath at ``dps`` digits on the float64 coefficients taken as exact and on
 ``1-ᾱ_t`` formed without cancellation from the sampler's own ``alpha_bar``
@@ -26,7 +27,7 @@ All recursions run in mpmath at ``dps`` digits on the float64 coefficients taken
 
 References
 ----------
-.. [1] J. Liang, Z. Huang, Y. Chen, arXiv:2501.12982 (Theorem 5 as stated in the seed talk).
+.. [1] J. Liang, Z. Huang, Y. Chen, arXiv:2501.12982 (one-step lower bound, docs/theory.md §4.1).
 .. [2] G. Li, Y. Yan, arXiv:2405.14861 (the posterior-variance design adapts).
 .. [3] M. Chen, K. Huang, T. Zhao, M. Wang, arXiv:2302.07194 (score decomposition).
 """
@@ -100,7 +101,7 @@ class OneStepAudit:
         e = self.coefficient_error
         return Estimate(value=abs(e.value) / math.sqrt(4 * math.pi),
                         stderr=e.stderr / math.sqrt(4 * math.pi),
-                        method="|e_coef|/sqrt(4π) (TV ≈ |e| sqrt(m/(4π)), THEORY §4)",
+                        method="|e_coef|/sqrt(4π) (TV ≈ |e| sqrt(m/(4π)), docs/theory.md §4)",
                         error_kind=e.error_kind)
 
     def to_dict(self) -> dict[str, Any]:
@@ -197,7 +198,7 @@ def one_step_audit(probe: ProbeResult, schedule: Schedule) -> OneStepAudit:
     return OneStepAudit(
         steps=probe.steps, r_minus_one=r1, r_minus_one_err=r1_err,
         max_abs=Estimate(value=float(abs(r1[worst])), stderr=float(r1_err[worst]),
-                         method="probed coefficients, R_t - 1 in mpmath (Theorem 5 bracket)",
+                         method="probed coefficients, R_t - 1 in mpmath (one-step bracket)",
                          error_kind=ErrorKind.TOLERANCE),
         worst_step=worst + 2, coefficient_error=coef_est, total_error=total_est,
         predicted_tv=predicted, predicted_tv_total=predicted_total, dps=schedule.dps)

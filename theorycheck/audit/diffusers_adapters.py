@@ -4,7 +4,7 @@ Imports ``torch`` and ``diffusers`` lazily (``pip install "theorycheck[audit]"``
 theorycheck needs them.  Run ``python -m theorycheck.audit.diffusers_adapters --report OUT.md`` or
 ``nox -s audit-diffusers``.
 
-Mapping onto the protocol (THEORY §1):
+Mapping onto the protocol (docs/theory.md §1):
 
 * **Time grid.** diffusers' training timesteps ``i = 0..N-1`` (N = 1000) are this package's
   ``t = i + 1``; ``alphas_cumprod[i]`` is ``ᾱ_t``.  The schedulers are run on the full grid
@@ -28,7 +28,7 @@ Mapping onto the protocol (THEORY §1):
   ``step`` runs when ``solver_order=1``) directly.  ``EulerAncestralDiscreteScheduler.step``
   casts too and has no such entry point: it is audited as shipped (float32 arithmetic).
 
-Equivalences (THEORY §3): DDPM ``fixed_small`` = posterior variance, ``fixed_large`` = β
+Equivalences (docs/theory.md §3): DDPM ``fixed_small`` = posterior variance, ``fixed_large`` = β
 variance, DDIM(η) = Song's family (η = 1 is the posterior design), first-order DPM-Solver++ =
 DDIM, first-order SDE-DPM-Solver++ and Euler-ancestral = DDIM(η = 1).
 """
@@ -83,8 +83,8 @@ SCHEDULERS: dict[str, SchedulerSpec] = {
     "DDPMScheduler(fixed_large)": SchedulerSpec(
         kind="DDPMScheduler", config={"variance_type": "fixed_large"}, step_kwargs={},
         design="ddpm_beta", eta=None, expected="not_adaptive",
-        note="Ho et al.'s σ² = β_t in x_{t-1} = μ + σz is σ_t² = α_t(1-α_t) in THEORY's "
-             "parametrization, a factor α_t below the ddpm_beta design's 1-α_t (σ differs by "
+        note="Ho et al.'s σ² = β_t in x_{t-1} = μ + σz is σ_t² = α_t(1-α_t) in the "
+             "parametrization of docs/theory.md §3, a factor α_t below the ddpm_beta design's 1-α_t (σ differs by "
              "1 - sqrt(α_t) ≤ 1 %); R_t - 1 > 0 for both"),
     "DDIMScheduler(eta=0)": SchedulerSpec(
         kind="DDIMScheduler", config={}, step_kwargs={"eta": 0.0}, design="ddim", eta=None,

@@ -2,7 +2,7 @@
 
 ``theorycheck audit theorycheck.audit.examples:ddim`` audits the built-in DDIM design on the
 linear schedule of Ho et al. (β from 1e-4 to 0.02, T = 1000), exactly the table diffusers uses.
-Expected verdicts (THEORY §4): ``ddpm_posterior``, ``ddim``, ``ddim_eta`` (η = 0.5) adaptive;
+Expected verdicts (docs/theory.md §4): ``ddpm_posterior``, ``ddim``, ``ddim_eta`` (η = 0.5) adaptive;
 ``ddpm_beta`` and ``pf_euler`` not adaptive.
 
 Besides the coefficient-table samplers, two hand-written ε-prediction samplers show what a user's

@@ -1,6 +1,6 @@
 """Black-box probing of a sampler's step: recover its per-step affine coefficients.
 
-The generic step of THEORY §1 is ``Y_{t-1} = (Y_t + η_t s + σ_t Z)/sqrt(α_t)``, i.e. the map
+The generic step of docs/theory.md §1 is ``Y_{t-1} = (Y_t + η_t s + σ_t Z)/sqrt(α_t)``, i.e. the map
 
     f_t(y, s, z) = a_t y + b_t s + c_t z,    a_t = 1/sqrt(α_t), b_t = η_t/sqrt(α_t),
                                              c_t = ±σ_t/sqrt(α_t),
@@ -131,7 +131,7 @@ class ProbeResult:
 
     @property
     def is_scalar_generic(self) -> bool:
-        """The step is the generic scalar step of THEORY §1 (affine, isotropic, row-wise)."""
+        """The step is the generic scalar step of docs/theory.md §1 (affine, isotropic, row-wise)."""
         return self.is_affine and self.is_isotropic and self.is_rowwise
 
     def problems(self) -> tuple[str, ...]:

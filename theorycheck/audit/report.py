@@ -44,7 +44,7 @@ def audit_markdown(result: AuditResult, *, heading_level: int = 1) -> str:
                    f"| {row['c']:.6e} ± {row['c_err']:.0e} |")
     cond = result.condition
     if cond is not None:
-        out += ["", f"{h}# One-step condition (seed talk Thm 5; THEORY §4)", "",
+        out += ["", f"{h}# One-step condition (Liang, Huang & Chen, arXiv:2501.12982; docs/theory.md §4)", "",
                 f"- max_t |R_t − 1| = {_est(cond.max_abs)} at t = {cond.worst_step}",
                 f"- e_coef (exact start) = {_est(cond.coefficient_error)}",
                 f"- e_total (from N(0, I)) = {_est(cond.total_error)}",

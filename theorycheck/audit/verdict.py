@@ -1,9 +1,9 @@
 """The audit: probe → one-step condition → black-box checks → verdict, as one frozen record.
 
-Verdict rule (fixed before any number is looked at; THEORY §4 and §7):
+Verdict rule (fixed before any number is looked at; docs/theory.md §4 and §7):
 
 * The theory's criterion is the one-step condition: a sampler adapts to low-dimensional data
-  only if its coefficients keep ``R_t = 1`` (seed talk Theorem 5; Li & Yan 2405.14861).  What
+  only if its coefficients keep ``R_t = 1`` (Liang, Huang & Chen 2501.12982; Li & Yan 2405.14861).  What
   the coefficients cost at the output is ``e_coef``, the final relative variance error of a
   data-free coordinate from the exact start, and ``m`` such coordinates cost
   ``TV ≈ |e_coef| sqrt(m/(4π))``.  The sampler is called *coefficient-adaptive* when that TV

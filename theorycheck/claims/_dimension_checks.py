@@ -66,7 +66,7 @@ DFREE_RATIONALE = (
 #: which moves a least-squares slope over ≥ 1 decade by ≲ 0.05: 0.1 leaves a 2× margin, while a
 #: d-independent error (the control: slope 0) or sqrt(d) (1/2) is far outside.
 AMBIENT_KL_TOL = 0.1
-#: Li & Yan (2409.18959, Thm 1): TV ≲ d log^3 T / T for DDPM; the seed talk states the DDIM
+#: Li & Yan (2409.18959, Thm 1): TV ≲ d log^3 T / T for DDPM; Li, Wei, Chi & Chen (2408.02320) state the DDIM
 #: bound "up to log factors" and the same power is used for it.
 TV_LOG_POWER = 3.0
 
@@ -75,7 +75,7 @@ AMBIENT_RATIONALE = (
     "KLs, so its slope in d is 1 up to the spread of the per-factor KLs of the family (about "
     "±15 %, reported), which moves a least-squares slope over ≥ 1 decade by ≲ 0.05: tolerance "
     "0.1 keeps a 2× margin, and a d-independent error (slope 0, the control) or a sqrt(d) law "
-    "lies far outside. T-slopes are one-sided upper bounds (THEORY §7): KL raw ≤ -1 (the "
+    "lies far outside. T-slopes are one-sided upper bounds (docs/theory.md §7): KL raw ≤ -1 (the "
     "strictest reading: a log factor only helps); TV ≤ -1 after dividing by log^3 T (Li & Yan "
     "2409.18959 Thm 1). TV slope in d ≤ 1 (the d/T bound, one-sided).")
 

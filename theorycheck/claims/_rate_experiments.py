@@ -37,7 +37,7 @@ from theorycheck.targets import ProductMixture, SubspaceGaussianMixture
 __all__ = ["Fault", "MIXTURE", "MIXTURE3", "GAUSSIAN", "OneDimMixture", "PointSpec",
            "measure_point", "point_record", "SCHEDULE_CONSTANTS"]
 
-#: (c0, c1) of the two-phase schedule for every point (seed-talk index convention).
+#: (c0, c1) of the two-phase schedule for every point ('seed' index convention).
 SCHEDULE_CONSTANTS = (2.0, 4.0)
 #: Monte Carlo sample size of the product-TV estimator (k > 1): relative standard error ≈ 0.3 %.
 PRODUCT_TV_SAMPLES = 200_000
@@ -65,13 +65,13 @@ class OneDimMixture:
 
 
 #: Near-discrete, asymmetric two-point mixture (component sd 0.1 at ±1): non-Gaussian, the
-#: regime where THEORY §6 expects TV ~ log T / T.
+#: regime where docs/theory.md §6 expects TV ~ log T / T.
 MIXTURE = OneDimMixture(name="mixture", weights=(0.3, 0.7), means=(-1.0, 1.0),
                         variances=(0.01, 0.01))
 #: Three unequal, near-discrete components (sd 0.10-0.14), used in the full profile.
 MIXTURE3 = OneDimMixture(name="mixture3", weights=(0.25, 0.45, 0.3), means=(-1.2, 0.1, 1.0),
                          variances=(0.015, 0.01, 0.02))
-#: A Gaussian N(0.5, 0.25): linear score; converges faster in KL (THEORY §6).
+#: A Gaussian N(0.5, 0.25): linear score; converges faster in KL (docs/theory.md §6).
 GAUSSIAN = OneDimMixture(name="gaussian", weights=(1.0,), means=(0.5,), variances=(0.25,))
 
 

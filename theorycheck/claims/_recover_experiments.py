@@ -1,7 +1,7 @@
 """Measurements of RECOVER (private to :mod:`theorycheck.claims.recover`).
 
 Every divergence compares the true ``p_{X_1}`` with the output ``p_{Y_1}`` of the sampler run
-with an *estimated* score, through the exact split (THEORY §5): for noiseless data on the
+with an *estimated* score, through the exact split (docs/theory.md §5): for noiseless data on the
 subspace PCA recovers it exactly (``sin θ_max`` ~ 1e-15, recorded at every fit; RECOVER FAILs
 if any exceeds ``ANGLE_EXACT_TOL``), so in the estimated frame ``(Û, Û⊥)`` both laws are products of a
 k-dimensional part and an orthogonal Gaussian part:

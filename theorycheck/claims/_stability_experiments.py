@@ -2,9 +2,9 @@
 
 Setting (derivation)
 --------------------
-Data ``X_0 = 0`` (a point mass; a legitimate target of Theorem 1, which assumes nothing about
+Data ``X_0 = 0`` (a point mass; a legitimate target of that theorem, which assumes nothing about
 ``p_data``) in R^d, so ``p_{X_t} = N(0, (1-ᾱ_t) I_d)`` and every coordinate is data-free — the
-coordinates that carry the ambient dimension in THEORY §4-§5.  The score error acts along one
+coordinates that carry the ambient dimension in docs/theory.md §4-§5.  The score error acts along one
 unit vector v (:mod:`theorycheck.score_errors`); by isotropy v can be any unit vector, and the
 law of ``Y_1`` factorises into the coordinate ``⟨v, Y_1⟩`` and the ``d-1`` orthogonal ones,
 which see the exact score ``-y/(1-ᾱ_t)``:
@@ -29,7 +29,7 @@ The full-d TV of the product is bracketed by ``max(TV_v, TV_rest) ≤ TV ≤ TV_
 (both bounds reported).  The score error's own effect is
 ``TV(p_{Y_1}^{s*}, p_{Y_1}^{s*+e})``, the distance between the outputs with and without it
 (the same in R^d: the other coordinates are unaffected).  By the triangle inequality it is
-what the ε-terms of Theorem 1 must bound; unlike the difference
+what the ε-terms of the theorem must bound; unlike the difference
 ``TV(p_{X_1}, p_{Y_1}^{s*+e}) - TV(p_{X_1}, p_{Y_1}^{s*})`` it does not mix the error with
 the discretisation error (that difference is not even monotone: a shift can *reduce* the TV
 of a law that is already off — measured: DDPM, data direction, ω = 1).  Offsets on data-free
@@ -47,9 +47,8 @@ instead (still a rigorous bound, looser).
 
 References
 ----------
-.. [1] G. Li, Y. Wei, Y. Chi, Y. Chen, arXiv:2408.02320, Theorem 1 (seed talk
-   ``001_eb8c0ca338f9e410.txt``).
-.. [2] THEORY.md §4-§6.
+.. [1] G. Li, Y. Wei, Y. Chi, Y. Chen, arXiv:2408.02320, main theorem (docs/theory.md#stab-ddim).
+.. [2] docs/theory.md §4-§6.
 """
 
 from __future__ import annotations

@@ -348,8 +348,7 @@ def register(registry: Any) -> None:
             paper="Li & Yan; Liang, Huang & Chen; Cai, Jiao & Li",
             arxiv="2405.14861, 2501.12982, 2606.23627",
             location=("abstracts only (read via search); theorem numbers, the definition of the "
-                      "'broad class' and the lower-bound constants were not readable"),
-            seed_file="n/a (abstracts)"),
+                      "'broad class' and the lower-bound constants were not readable")),
         statement=("Every design on the zero set R_t = 1 with η_t = λ(1-α_t), λ admissible, "
                    "has TV flat in d up to 1e9 and TV·T/log T bounded over T with a λ-dependent "
                    "constant; off the zero set, R_t - 1 = c(1-α_t)^p, the orthogonal error "

@@ -245,8 +245,7 @@ def register(registry: Any) -> None:
             paper="Song et al. (DDIM); Liang, Huang & Chen; Tang & Yan",
             arxiv="2010.02502, 2501.12982, 2501.18863",
             location=("abstracts; Tang & Yan's bound from a summary page. Not read: η_t*, their "
-                      "initialisation and ᾱ_T requirement"),
-            seed_file="n/a (abstracts)"),
+                      "initialisation and ᾱ_T requirement")),
         statement=("DDIM from N(0, I) keeps the start-up error e_1 = ᾱ_T/(1-ᾱ_T) in every "
                    "data-free coordinate, so its orthogonal TV grows like "
                    "ᾱ_T sqrt(d/4π) and dominates beyond d× = k + 4π(TV_k/e_1)²; DDPM-posterior "

@@ -1,6 +1,6 @@
 """Claim DECOMP: the score of data on a subspace splits into an on-subspace part and a linear rest.
 
-Chen, Huang, Zhao & Wang (arXiv:2302.07194, seed 002): for ``X_0 = U Z`` (U a d × k orthonormal
+Chen, Huang, Zhao & Wang (arXiv:2302.07194): for ``X_0 = U Z`` (U a d × k orthonormal
 basis) the score of ``X_t`` is
 
     ``s*_t(x) = U s^k_t(Uᵀx) - (I - UUᵀ) x / (1-ᾱ_t)``,
@@ -194,7 +194,7 @@ def register(registry: Any) -> None:
         id="DECOMP", title="Score decomposition on a subspace (Chen et al. 2023)",
         source=Source(paper="Chen, Huang, Zhao & Wang", arxiv="2302.07194",
                       location="score decomposition (abstract: 'properly chosen network "
-                               "architecture')", seed_file="002_4acdcf6b8eb08ac5.txt"),
+                               "architecture')"),
         statement=("The exact score equals U·s^k_t(Uᵀx) - (I-UUᵀ)x/(1-ᾱ_t) to rounding; a score "
                    "built with that structure has no error off the subspace."),
         latex=(r"\nabla\log p_t(x) = U\,s^{k}_t(U^\top x) - \frac{(I-UU^\top)x}{1-\bar\alpha_t}"),

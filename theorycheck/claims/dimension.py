@@ -4,10 +4,10 @@ DFREE (Li & Yan, arXiv:2405.14861, Theorem 1 and their figure of KL/TV against d
 Liang, Huang & Chen, arXiv:2501.12982): for data on a k-dimensional subspace, DDPM with the
 posterior variance and DDIM have an error that does not grow with d, while DDPM with the β
 variance and the probability-flow Euler step pick up ``sqrt(d)`` in TV and ``d`` in KL.  By the
-exact split (THEORY §5) the k-part is measured once per (design, T) and d enters in closed
+exact split (docs/theory.md §5) the k-part is measured once per (design, T) and d enters in closed
 form (:func:`theorycheck.experiments.measure_ambient_dims`), so d = 10^9 costs nothing.
 
-AMBIENT (seed talk Theorems 1-2: Li, Wei, Chi & Chen, arXiv:2408.02320, DDIM; Li & Yan,
+AMBIENT (Li, Wei, Chi & Chen, arXiv:2408.02320, DDIM; Li & Yan,
 arXiv:2409.18959, DDPM): without low-dimensional structure the error rate is d/T.  Measured on
 full-rank products of d *different* one-dimensional mixtures
 (:func:`theorycheck.experiments.measure_leading_factors`).
@@ -179,13 +179,13 @@ def _dfree_claim() -> Claim:
         id="DFREE",
         title="Dimension-free error of adaptive designs; sqrt(d) / d growth of the others",
         source=Source(paper="Li & Yan; Liang, Huang & Chen", arxiv="2405.14861; 2501.12982",
-                      location="Li & Yan Thm 1 and figure (KL/TV vs d, k = 8); seed talk Thm 5",
-                      seed_file="000_025e03c5e4ac1bdf.txt"),
+                      location="Li & Yan Thm 1 and figure (KL/TV vs d, k = 8); 2501.12982 one-step lower "
+                               "bound"),
         statement=("Data on a k = 8 dimensional subspace of R^d, schedule two-phase (c0, c1) = "
                    "(2, 4), exact scores: at fixed k and T, TV and KL are flat in d (10 ≤ d ≤ "
                    "10^6 quick, 10^9 full) for DDPM with the posterior variance and for DDIM — "
                    "DDIM in the regime sqrt(d)·ᾱ_T ≤ 0.1·k/T, outside which its start-up floor "
-                   "≈ sqrt(d)·ᾱ_T appears (THEORY §4; with c1 = 6, full profile, the regime "
+                   "≈ sqrt(d)·ᾱ_T appears (docs/theory.md §4; with c1 = 6, full profile, the regime "
                    "covers d ≤ 10^9) — and grow like sqrt(d) (TV) and d (KL) for DDPM with the β "
                    "variance and probability-flow Euler once their orthogonal error dominates."),
         latex=(r"\mathrm{TV},\ \mathrm{KL} \propto d^{0}\ (\text{adaptive}),\qquad "
@@ -219,10 +219,10 @@ def _ambient_claim() -> Claim:
     return Claim(
         id="AMBIENT",
         title="Upper bound d/T without low-dimensional structure: the error grows with d",
-        source=Source(paper="Li, Wei, Chi & Chen; Li & Yan (seed talk Thms 1-2)",
+        source=Source(paper="Li, Wei, Chi & Chen; Li & Yan",
                       arxiv="2408.02320; 2409.18959",
-                      location="seed talk Theorems 1-2; 2409.18959 Theorem 1 (d log^3 T / T)",
-                      seed_file="001_eb8c0ca338f9e410.txt"),
+                      location="2408.02320 main theorem (DDIM, d/T); 2409.18959 Theorem 1 (DDPM, d log^3 T / "
+                               "T)"),
         statement=("For a full-rank target (k = d: a product of d different one-dimensional "
                    "mixtures) DDIM and DDPM (posterior variance) with exact scores have an error "
                    "of order d/T: KL grows linearly in d at fixed T and, with TV, decays at "

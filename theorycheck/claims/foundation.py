@@ -162,8 +162,8 @@ def register(registry: Any) -> None:
     registry.register(Claim(
         id="SCHED",
         title="Schedule properties the proofs rely on",
-        source=Source(paper="Chen (seed talk, 'learning rates'); Li & Yan", arxiv="2409.18959",
-                      location="Lemma 14", seed_file="001_eb8c0ca338f9e410.txt"),
+        source=Source(paper="Li & Yan (two-phase schedule)", arxiv="2409.18959",
+                      location="Lemma 14"),
         statement=("For the two-phase schedule with (c0, c1) = (2, 4): 1-α_t ≤ c1 log T/T, "
                    "(1-α_t)/(1-ᾱ_t) ≤ 8 c1 log T/T for t ≥ 2, and ᾱ_T ≤ T^-2."),
         latex=(r"1-\alpha_t \le \tfrac{c_1\log T}{T},\quad "
@@ -180,10 +180,10 @@ def register(registry: Any) -> None:
         check=_sched_check))
     registry.register(Claim(
         id="COEF",
-        title="One-step coefficient condition (Theorem 5 bracket)",
-        source=Source(paper="Liang, Huang & Chen (seed talk Thm 5); Li & Yan",
-                      arxiv="2501.12982; 2405.14861", location="Theorem 5; uniqueness",
-                      seed_file="001_eb8c0ca338f9e410.txt"),
+        title="One-step coefficient condition (R_t = 1)",
+        source=Source(paper="Liang, Huang & Chen (one-step lower bound); Li & Yan",
+                      arxiv="2501.12982; 2405.14861", location="one-step lower bound (Theorem 4 of v2); "
+                                                               "uniqueness"),
         statement=("R_t = 1 exactly for DDPM-posterior, DDIM and DDIM(η); R_t - 1 = u²/(1-u) for "
                    "DDPM-β and u²/(4(1-u)) for probability-flow Euler."),
         latex=(r"R_t = \tfrac{1-\bar\alpha_t}{\alpha_t-\bar\alpha_t}\big(1-\tfrac{\eta_t}"

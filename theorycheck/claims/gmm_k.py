@@ -184,8 +184,7 @@ def register(registry: Any) -> None:
         source=Source(paper="Li, Cai & Wei", arxiv="2504.05300",
                       location=("abstract (Õ(1/ε) in TV, independent of d and K up to logs); "
                                 "theorem number, constants and the 'approximate GMM' error term "
-                                "not read"),
-                      seed_file="n/a (abstract)"),
+                                "not read")),
         statement=("DDPM-posterior's exact TV·T/log T on K-component isotropic mixtures (common "
                    "sd 0.05, means equally spaced on [-1, 1]: separated to overlapping) does not "
                    "depend on K ∈ {2..64} (|log-log slope| ≤ 0.1) nor on d up to 1e9."),

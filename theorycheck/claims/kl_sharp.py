@@ -281,8 +281,7 @@ def register(registry: Any) -> None:
         source=Source(paper="Potaptchik, Azangulov & Deligiannidis", arxiv="2410.09046",
                       location=("abstract ('linear dependency is sharp') and a summary page "
                                 "(tensorisation); theorem numbers, scheme and 1-D example not "
-                                "read"),
-                      seed_file="n/a (abstract)"),
+                                "read")),
         statement=("At fixed T, KL(p_X1 || p_Y1)/k of DDPM-posterior (exact score) is bounded "
                    "below over k: on products of rough factors (sd = 1/T) the k-exponent of KL "
                    "is ≥ 0.9 — tensorisation, the paper's argument, so the check guards the "

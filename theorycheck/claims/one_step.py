@@ -1,8 +1,8 @@
-"""Claim ONESTEP: one sampler step from the exact law costs TV ≍ sqrt(d)·|R_t - 1| (Theorem 5).
+"""Claim ONESTEP: one sampler step from the exact law costs TV ≍ sqrt(d)·|R_t - 1| (one-step lower bound).
 
-Theorem 5 of Liang, Huang & Chen (arXiv:2501.12982), as stated in the seed talk: started from
+The one-step lower bound of Liang, Huang & Chen (arXiv:2501.12982; docs/theory.md §4.1): started from
 ``X_t = Y_t``, one step of ``Y_{t-1} = (Y_t + η_t s_t(Y_t) + σ_t Z)/sqrt(α_t)`` can cost
-``TV(X_{t-1}, Y_{t-1}) ≳ sqrt(d)·|R_t - 1|`` with ``R_t - 1`` the bracket of THEORY §4.  The check
+``TV(X_{t-1}, Y_{t-1}) ≳ sqrt(d)·|R_t - 1|`` with ``R_t - 1`` the bracket of docs/theory.md §4.  The check
 measures that TV *exactly* on a target whose one-step laws are Gaussian, and asks whether
 ``TV / (sqrt(d)|R_t - 1|)`` stays within a factor 2 over d, t and (perturbed) coefficients.
 
@@ -18,7 +18,7 @@ U, 0 orthogonally).  The relative variance error of coordinate ``i`` is therefor
 
     ε_i = ((c_i - η_t)²/c_i + σ_t²) / (ᾱ_t v_i + α_t - ᾱ_t) - 1,
 
-and for ``v_i = 0`` (the orthogonal coordinates) ``ε_⊥ = R_t - 1`` exactly: the Theorem 5
+and for ``v_i = 0`` (the orthogonal coordinates) ``ε_⊥ = R_t - 1`` exactly: the one-step
 bracket *is* the relative variance error of a data-free coordinate.  Both laws are zero-mean and
 diagonal in U's frame, so the TV depends only on two ``ε`` groups (k subspace coordinates,
 ``d-k`` orthogonal ones); it is the closed-form conditional factor of
@@ -27,20 +27,19 @@ diagonal in U's frame, so the TV depends only on two ``ε`` groups (k subspace c
 high-precision values (no float64 subtraction), so ``|R_t - 1| ~ 1e-8`` keeps all its digits.
 
 Constants.  For small ``ε`` the log-likelihood ratio is close to normal with variance
-``Σ ε_i²/2``, so ``TV ≈ sqrt(Σ ε_i² / (4π))`` (THEORY §4); hence
+``Σ ε_i²/2``, so ``TV ≈ sqrt(Σ ε_i² / (4π))`` (docs/theory.md §4); hence
 
     TV / (sqrt(d)|R_t-1|) ≈ (1/sqrt(4π)) · sqrt((d-k)/d + k ε_sub² / (d (R_t-1)²)),
 
 1/sqrt(4π) ≈ 0.282 when the d-dependent part dominates.  Saturation (TV ≤ 1) lowers the ratio
 as ``sqrt(d)|R_t-1|`` approaches 1; the d-free subspace term raises it at small d and tiny
-``|R_t - 1|``.  Theorem 5 is a lower bound: the upper constant holds only where the bracket
+``|R_t - 1|``.  The one-step bound is a lower bound: the upper constant holds only where the bracket
 term dominates that d-free term (see the diagnostic sweep in the check's notes).
 
 References
 ----------
-.. [1] J. Liang, Z. Huang, Y. Chen, arXiv:2501.12982, Theorem 5 (seed talk
-   ``001_eb8c0ca338f9e410.txt``).
-.. [2] THEORY.md §4-§5 (the one-step condition, the exact subspace split).
+.. [1] J. Liang, Z. Huang, Y. Chen, arXiv:2501.12982, one-step lower bound (docs/theory.md §4.1).
+.. [2] docs/theory.md §4-§5 (the one-step condition, the exact subspace split).
 """
 
 from __future__ import annotations
@@ -125,7 +124,7 @@ class OneStepVariances:
         The same for every coordinate orthogonal to the data's plane.
     eps_subspace, eps_orthogonal : mpf
         Relative variance errors ``sampler/true - 1`` at the schedule's precision; the
-        orthogonal one equals ``R_t - 1`` (the Theorem 5 bracket).
+        orthogonal one equals ``R_t - 1`` (the one-step bracket).
     """
 
     t: int
@@ -324,7 +323,7 @@ def _check(ctx: CheckContext) -> CheckOutcome:
                         "judged" if is_judged else "diagnostic (tiny δ)")
                 estimates = {"tv": tv, "sqrt_d_abs_R_minus_one": Estimate(
                     value=rate, stderr=0.0, error_kind=ErrorKind.EXACT,
-                    method=f"mpmath {schedule.dps} digits (Theorem 5 bracket)")}
+                    method=f"mpmath {schedule.dps} digits (one-step bracket)")}
                 if rate > 0:
                     estimates["ratio"] = Estimate(
                         value=tv.value / rate, stderr=tv.stderr / rate,
@@ -382,7 +381,7 @@ def _verdict(points: list[MeasuredPoint], judged: list[tuple[float, float, float
         notes.append(
             f"Diagnostic, not judged: with |δ| = 1e-6 (|R_t-1| ≈ 3e-8) the ratio spans "
             f"[{lo:.3g}, {hi:.3g}] over {len(diag_ratios)} points.  The lower constant c_lo = "
-            f"{c_lo:.3g} (Theorem 5's side) {lower} there; the upper one {upper}.  Where it "
+            f"{c_lo:.3g} (the lower bound's side) {lower} there; the upper one {upper}.  Where it "
             "fails the d-free one-step error of the k data coordinates (ε_sub ~ u_t², which the "
             "bracket does not describe) exceeds the bracket term: Θ(sqrt(d)|R_t-1|) needs "
             "sqrt(d)|R_t-1| ≳ sqrt(k)|ε_sub|.")
@@ -394,7 +393,7 @@ _PLOTS = [
     {"name": "tv-vs-bracket", "title": "One-step TV against sqrt(d)|R_t - 1| (exact)",
      "x": "sqrt_d_abs_R_minus_one", "y": "tv", "series": "design",
      "xlabel": "sqrt(d) |R_t - 1|", "ylabel": "TV(X_{t-1}, Y_{t-1})", "logx": True, "logy": True,
-     "reference": {"slope": 1.0, "label": "slope 1 (Theorem 5)"}},
+     "reference": {"slope": 1.0, "label": "slope 1 (one-step lower bound)"}},
 ]
 
 
@@ -402,9 +401,9 @@ def register(registry: Any) -> None:
     """Register ONESTEP."""
     registry.register(Claim(
         id="ONESTEP",
-        title="One-step cost of the coefficient bracket (Theorem 5)",
-        source=Source(paper="Liang, Huang & Chen (seed talk Thm 5)", arxiv="2501.12982",
-                      location="Theorem 5", seed_file="001_eb8c0ca338f9e410.txt"),
+        title="One-step cost of the coefficient bracket (one-step lower bound)",
+        source=Source(paper="Liang, Huang & Chen (one-step lower bound)", arxiv="2501.12982",
+                      location="one-step lower bound (Theorem 4 of v2)"),
         statement=("Started from X_t = Y_t, one step costs TV(X_{t-1}, Y_{t-1}) = "
                    "Θ(sqrt(d)|R_t-1|) while sqrt(d)|R_t-1| ≤ 1: the ratio stays within a factor "
                    "2 over d, t, DDPM-β, PF-Euler and perturbed DDPM-posterior / DDIM coefficients."),

@@ -47,8 +47,7 @@ _RATIONALE = ("0.15 = the exponent shift of half a log power over the grid (Δb/
 #: quick grid, ×1.43 over the full one); T^{-1/2} in place of 1/T grows it ×2.7 resp. ×3.9.
 _EXTRA_LOG = 0.5
 _SOURCE_LHC = Source(paper="Liang, Huang & Chen", arxiv="2501.12982",
-                     location="Theorems 1 (DDIM) and 3 (DDPM) of v2",
-                     seed_file="001_eb8c0ca338f9e410.txt")
+                     location="Theorems 1 (DDIM) and 3 (DDPM) of v2")
 _PRODUCT_NOTE = ("k-scans use products of identical 1-D mixtures: KL adds exactly and TV is "
                  "subadditive, so the k-exponent holds for any factorising sampler; "
                  "non-product targets are future work.")
@@ -79,8 +78,7 @@ RATE_TV = RateClaim(
 
 RATE_LY = RateClaim(
     id="RATE-LY", title="TV ≤ C k²/√T up to logs for DDPM (Li & Yan), and how loose it is",
-    source=Source(paper="Li & Yan", arxiv="2405.14861", location="Theorem 1",
-                  seed_file="000_025e03c5e4ac1bdf.txt"),
+    source=Source(paper="Li & Yan", arxiv="2405.14861", location="Theorem 1"),
     statement=("DDPM with the posterior-variance coefficients reaches TV(p_X1, p_Y1) ≲ "
                "k² log³T / √T. Implied by the measured law TV ≈ C·k·log T/T (RATE-TV); the "
                "check judges the law against the bound and reports the ratio to it."),
@@ -102,8 +100,7 @@ RATE_LY = RateClaim(
 
 RATE_KL = RateClaim(
     id="RATE-KL", title="KL = O(k/T) up to logs for DDPM",
-    source=Source(paper="Huang, Wei & Chen", arxiv="2410.18784", location="main theorem",
-                  seed_file="001_eb8c0ca338f9e410.txt"),
+    source=Source(paper="Huang, Wei & Chen", arxiv="2410.18784", location="main theorem"),
     statement=("DDPM with the posterior-variance coefficients reaches KL(p_X1 ‖ p_Y1) ≲ "
                "k log³T / T. The measured law is KL ≈ C·k·log²T/T² (faster than the bound); "
                "the check judges its exponent (log T held) against -1 and shows it rejects a T^{-1/2} "

@@ -440,8 +440,7 @@ def _claim() -> Claim:
               "k and n, not on d",
         source=Source(paper="Chen, Huang, Zhao & Wang (ICML 2023)", arxiv="2302.07194",
                       location="distribution-recovery theorem (Thm 3 as recalled, numbering "
-                               "not re-verified); the score decomposition behind their network",
-                      seed_file="002_4acdcf6b8eb08ac5.txt"),
+                               "not re-verified); the score decomposition behind their network"),
         statement=("With the score estimated from n samples of data on an unknown k-dimensional "
                    "subspace of R^d — subspace by PCA, on-subspace law by an EM Gaussian mixture, "
                    "orthogonal part -(I-ÛÛᵀ)x/(1-ᾱ_t) — the sampler's output error is governed "

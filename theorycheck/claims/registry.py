@@ -1,4 +1,4 @@
-"""Explicit claim registry with stable ids (THEORY §7).
+"""Explicit claim registry with stable ids (docs/theory.md §7).
 
 The registry is data: claims are registered explicitly by the claim modules'
 ``register(registry)`` functions, listed in :func:`default_registry`.  Adding a claim never

@@ -1,6 +1,6 @@
 """Claims STAB-DDIM, STAB-ROUGH, STAB-DDPM: stability of the samplers under score errors.
 
-The seed talk's Theorem 1 (Li, Wei, Chi & Chen, arXiv:2408.02320) bounds DDIM by
+The main theorem of Li, Wei, Chi & Chen (arXiv:2408.02320) bounds DDIM by
 ``TV(p_{X_1}, p_{Y_1}) ≲ d/T + sqrt(d) ε_score + d ε_Jacobi`` (up to logs) and states that the
 ℓ2 error alone "is sufficient for DDPM but insufficient for DDIM (counterexamples exist)".
 The measured quantity is the score error's own effect on the output,
@@ -12,7 +12,7 @@ controlled perturbations of :mod:`theorycheck.score_errors` along a data-free di
 the data direction of a two-component mixture (grid quadrature).  Schedule two-phase
 (c0, c1) = (1, 3), T = 100 (quick) / 200 (full), seed index convention: c0 = 1 keeps the final width
 ``sqrt(1-ᾱ_1) = T^{-1/2}`` of data-free coordinates resolvable by a uniform grid; c1 = 3 ≥ 2 c0
-keeps ``ᾱ_T ≈ T^{-2}`` small (THEORY §2).
+keeps ``ᾱ_T ≈ T^{-2}`` small (docs/theory.md §2).
 
 * **STAB-DDIM** — (a) with ``ε_Jacobi = 0`` (constant offsets, data-free and along the data)
   ``TV_e`` grows linearly in ``ε_score`` (log-log slope 1 ± 0.1); (b) at fixed ``ε_score`` and
@@ -29,13 +29,12 @@ keeps ``ᾱ_T ≈ T^{-2}`` small (THEORY §2).
   Control: DDPM-β (non-adaptive), whose sqrt(d) growth the check must flag.
 
 Measured slopes of ``TV_e`` in d are 0 here because the error acts along one direction
-(ε_score, ε_Jacobi are then d-free): Theorem 1's ``sqrt(d)``, ``d`` are worst-case factors that
+(ε_score, ε_Jacobi are then d-free): the theorem's ``sqrt(d)``, ``d`` are worst-case factors that
 these errors do not reach, so (c) tests the bound one-sided and cannot show it tight.
 
 References
 ----------
-.. [1] G. Li, Y. Wei, Y. Chi, Y. Chen, arXiv:2408.02320, Theorem 1 (seed talk
-   ``001_eb8c0ca338f9e410.txt``, slides "Assumptions: score estimates", "Main result").
+.. [1] G. Li, Y. Wei, Y. Chi, Y. Chen, arXiv:2408.02320, main theorem (docs/theory.md#stab-ddim).
 """
 
 from __future__ import annotations
@@ -84,9 +83,9 @@ _SLOPE_TOL = 0.1
 #: (→ 1 when ε_Jacobi dominates; 0.25 = a factor 2 over ω = 1 → 16), 2σ clear of it.
 _BREAK_SLOPE = 0.25
 
-_SOURCE = Source(paper="Li, Wei, Chi & Chen (seed talk Thm 1)", arxiv="2408.02320",
-                 location="Theorem 1 and the score-error assumptions",
-                 seed_file="001_eb8c0ca338f9e410.txt")
+_SOURCE = Source(paper="Li, Wei, Chi & Chen", arxiv="2408.02320",
+                 location="main theorem (TV ≲ d/T + sqrt(d) ε_score + d ε_Jacobi) and its score-error "
+                          "assumptions")
 
 _GRIDS: dict[str, dict[str, tuple[float, ...]]] = {
     "quick": {"offsets": (1e-3, 3e-3, 1e-2), "data_offsets": (1e-3, 3e-3, 1e-2),
@@ -370,7 +369,8 @@ _NOTE = (f"TV_e = TV(p_Y1 with exact score, p_Y1 with the perturbed score).  Dat
          "quadrature with both chains on one grid (tolerance = two resolutions).  Full-d TV "
          "(the theorem's quantity, against p_X1): product bounds max(TV_v, TV_rest) ≤ TV ≤ "
          "TV_v + TV_rest with TV_rest exact.  ε_score, ε_Jacobi exact (closed form / Fourier "
-         "series with tail bound), averaged over t = 1..T as in the seed talk.  Only resolved "
+         "series with tail bound), averaged over t = 1..T as in their definition "
+         "(docs/theory.md#stab-ddim).  Only resolved "
          "points (tolerance ≤ 1 % of TV_e) enter slopes; fewer than 2 gives INCONCLUSIVE.  "
          "The DDPM ℓ2 bound sqrt(KL_path/2) is exact for offsets and data-free sines and uses "
          "sin² ≤ 1 along the data.")
@@ -379,11 +379,11 @@ _PLOTS_DDIM = [
     {"name": "ddim-eps-score", "title": "DDIM: TV_e against ε_score",
      "x": "eps_score", "y": "effect_tv", "series": "family", "xlabel": "ε_score",
      "ylabel": "TV(Y_1 exact score, Y_1 perturbed)", "logx": True, "logy": True,
-     "reference": {"slope": 1.0, "label": "slope 1 (Theorem 1)"}},
+     "reference": {"slope": 1.0, "label": "slope 1 (2408.02320)"}},
     {"name": "ddim-eps-jacobi", "title": "DDIM: TV_e against ε_Jacobi at fixed ε_score",
      "x": "eps_jacobi", "y": "effect_tv", "series": "family", "xlabel": "ε_Jacobi",
      "ylabel": "TV(Y_1 exact score, Y_1 perturbed)", "logx": True, "logy": True,
-     "reference": {"slope": 1.0, "label": "slope 1 (Theorem 1)"}},
+     "reference": {"slope": 1.0, "label": "slope 1 (2408.02320)"}},
 ]
 _PLOTS_ROUGH = [
     {"name": "rough-omega", "title": "Rough score error at fixed ε_score: DDIM vs DDPM",
@@ -411,7 +411,7 @@ def register(registry: Any) -> None:
     """Register STAB-DDIM, STAB-ROUGH and STAB-DDPM."""
     grids = {p: _grid_text(p) for p in _GRIDS}
     registry.register(Claim(
-        id="STAB-DDIM", title="DDIM stability in ε_score and ε_Jacobi (Theorem 1)",
+        id="STAB-DDIM", title="DDIM stability in ε_score and ε_Jacobi (2408.02320)",
         source=_SOURCE,
         statement=("DDIM: TV grows linearly in ε_score when ε_Jacobi = 0, at most linearly in "
                    "ε_Jacobi at fixed ε_score, and no faster than sqrt(d) (score) / d (Jacobi) "
@@ -422,7 +422,7 @@ def register(registry: Any) -> None:
                   "grid) against exact ε_score, ε_Jacobi; full-d TV(p_X1, p_Y1) product bounds "
                   "against d"),
         prediction=Prediction(kind="two_sided", value=1.0, tolerance=_SLOPE_TOL,
-                              rationale="TV ∝ error measures (seed talk: 'stability')",
+                              rationale="TV ∝ error measures (2408.02320: TV linear in ε_score and ε_Jacobi)",
                               description="slope in ε_score 1 ± 0.1; slope in ε_Jacobi ≤ 1.1; "
                                           "d-slopes ≤ 0.5 / 1"),
         grids=grids,
@@ -458,7 +458,7 @@ def register(registry: Any) -> None:
         quantity=("TV_e = TV(p_Y1 exact score, p_Y1 perturbed) against ε_score and the ℓ2 bound; "
                   "full-d TV(p_X1, p_Y1) upper product bound against d"),
         prediction=Prediction(kind="upper", value=_SLOPE_TOL, tolerance=0.0,
-                              rationale="adaptive design: no d-dependent term (THEORY §4)",
+                              rationale="adaptive design: no d-dependent term (docs/theory.md §4)",
                               description="slope in ε_score 1 ± 0.1; d-slope ≤ 0.1; ℓ2 bound "
                                           "holds"),
         grids=grids,

@@ -43,17 +43,19 @@ _VARIANT_SEED = {Variant.CLAIM: 0, Variant.CONTROL: 1, Variant.BOUNDARY: 2}
 
 @dataclass(frozen=True, kw_only=True)
 class Source:
-    """Where a claim comes from."""
+    """Where a claim comes from: paper, arXiv id(s) and the theorem or equation.
+
+    The claim's entry in ``docs/theory.md`` (what is and is not verified) is
+    :attr:`Claim.docs`, derived from the claim id.
+    """
 
     paper: str
     arxiv: str
     location: str
-    seed_file: str
 
     def to_dict(self) -> dict[str, str]:
         """JSON-ready dict."""
-        return {"paper": self.paper, "arxiv": self.arxiv, "location": self.location,
-                "seed_file": self.seed_file}
+        return {"paper": self.paper, "arxiv": self.arxiv, "location": self.location}
 
     def short(self) -> str:
         """``"Li & Yan 2405.14861, Thm 1"``."""
@@ -198,9 +200,15 @@ class Claim:
             return (Variant.CLAIM, Variant.CONTROL, Variant.BOUNDARY)
         return (Variant.CLAIM, Variant.CONTROL)
 
+    @property
+    def docs(self) -> str:
+        """Anchor of the claim's entry in ``docs/theory.md`` (``"docs/theory.md#rate-tv"``)."""
+        return f"docs/theory.md#{self.id.lower()}"
+
     def describe(self) -> dict[str, Any]:
         """JSON-ready description (no results; ``boundary_control`` only when declared)."""
-        out = {"id": self.id, "title": self.title, "source": self.source.to_dict(),
+        out = {"id": self.id, "title": self.title,
+               "source": {**self.source.to_dict(), "docs": self.docs},
                "statement": self.statement, "latex": self.latex, "quantity": self.quantity,
                "prediction": self.prediction.to_dict(), "grids": dict(self.grids),
                "negative_control": self.negative_control}

@@ -1,4 +1,4 @@
-"""Exact density of a deterministic sampler's output by change of variables (THEORY §6).
+"""Exact density of a deterministic sampler's output by change of variables (docs/theory.md §6).
 
 With ``σ_t = 0`` for every ``t ≥ 2`` (DDIM, probability-flow Euler, any deterministic design) the
 sampler is a map ``Y_1 = Φ(Y_T)``, ``Φ = φ_2 ∘ ⋯ ∘ φ_T`` with
@@ -10,7 +10,7 @@ so the density of ``Y_1`` is known exactly along every path:
     log q(Y_1) = log N(Y_T; 0, I_k) - Σ_{t=2}^T log det(I + η_t ∇s_t(Y_t))
                  + (k/2) Σ_{t=2}^T log α_t.
 
-For a target on a k-dimensional subspace the sampler acts blockwise (THEORY §5), so the chain is
+For a target on a k-dimensional subspace the sampler acts blockwise (docs/theory.md §5), so the chain is
 run in the subspace's coordinates only, with the closed-form Jacobian of the mixture score, and
 the ``d - k`` orthogonal coordinates enter through the exact isotropic-Gaussian factor of
 :mod:`theorycheck.divergences.gaussian`.  Divergences between ``q = p_{Y_1}`` and the exact
@@ -201,7 +201,7 @@ def flow_log_density(design: CoefficientDesign, target_k: Any, *, num_samples: i
        ODEs of diffusion models", arXiv:2408.02320 (deterministic samplers as maps of
        ``Y_T``; the log-determinant recursion of the density along the path).
     .. [2] J. Song, C. Meng, S. Ermon, "Denoising diffusion implicit models", arXiv:2010.02502.
-    .. [3] THEORY.md §6 (change of variables for the k-dimensional part).
+    .. [3] docs/theory.md §6 (change of variables for the k-dimensional part).
     """
     design = _check_design(design)
     n = check_int("num_samples", num_samples, minimum=1)
@@ -324,7 +324,7 @@ def deterministic_divergences(design: CoefficientDesign, target: Any, *, num_sam
     Notes
     -----
     With ``q = p_{Y_1}``, ``p = p_{X_1}`` and ``r = p_k/q_k`` at the k-dimensional output paths
-    (THEORY §5: both laws are products of a k-dimensional part and an isotropic Gaussian on the
+    (docs/theory.md §5: both laws are products of a k-dimensional part and an isotropic Gaussian on the
     complement, of variances ``v_1`` and ``1-ᾱ_1``, ``e_1 = v_1/(1-ᾱ_1) - 1``):
 
     * ``TV_k = E_q[(1 - r)_+]`` (a bounded integrand, so its standard error is reliable);
@@ -337,12 +337,12 @@ def deterministic_divergences(design: CoefficientDesign, target: Any, *, num_sam
 
     The KL direction is ``KL(p_{Y_1} ‖ p_{X_1})`` (model to target), an unweighted average over
     the sampler's paths; the other direction, ``E_q[r log r]``, would weight the paths by ``r``
-    (heavier tails).  Papers differ in direction and end point (THEORY §8); TV is symmetric.
+    (heavier tails).  Papers differ in direction and end point (docs/theory.md §8); TV is symmetric.
 
     References
     ----------
     .. [1] G. Li, Y. Wei, Y. Chi, Y. Chen, arXiv:2408.02320 (DDIM / probability-flow ODE).
-    .. [2] THEORY.md §5 (the exact d-split) and §6 (change of variables).
+    .. [2] docs/theory.md §5 (the exact d-split) and §6 (change of variables).
     """
     design = _check_design(design)
     n = check_int("num_samples", num_samples, minimum=2)

@@ -1,6 +1,6 @@
 """Exact KL and total variation between Gaussians, stable for m up to 1e12 and eps near 0.
 
-The orthogonal part of the exact split (THEORY.md §5) compares the target N(0, s I_m) with the
+The orthogonal part of the exact split (docs/theory.md §5) compares the target N(0, s I_m) with the
 sampler's N(0, s(1+eps) I_m), s = 1-ᾱ_1, m = d-k; both divergences reduce to gamma integrals.
 Nothing close to 1 is subtracted: log1p(t) - t has a series, and the Gamma(h) mass of a short
 interval is integrated by Gauss-Legendre from its log-density in t = y/h - 1.
@@ -250,7 +250,7 @@ def kl_isotropic(m: int, eps: float | mpmath.mpf, *,
     -----
     KL(target ‖ model) = (m/2)[1/(1+ε) - 1 + log(1+ε)] = (m/2)[log1pmx(ε) + ε²/(1+ε)],
     KL(model ‖ target) = (m/2)[ε - log(1+ε)] = -(m/2) log1pmx(ε), log1pmx = log1p(ε) - ε by
-    series for |ε| < 1/4; both ≈ m ε²/4 for small ε (THEORY.md §4).
+    series for |ε| < 1/4; both ≈ m ε²/4 for small ε (docs/theory.md §4).
     """
     dim = _check_dim(m)
     check_choice("direction", direction, ("target_to_model", "model_to_target"))
@@ -293,7 +293,7 @@ def tv_isotropic(m: int, eps: float | mpmath.mpf) -> Estimate:
     With X = ‖y‖²/s ~ χ²_m under the target the densities cross at r = m(1+ε)log(1+ε)/ε, and
     TV = |P(χ²_m < r) - P(χ²_m < r/(1+ε))| is the Gamma(h) mass (h = m/2) between
     y* = h log(1+ε)/ε and (1+ε)y*, an interval of length h|log(1+ε)|.  TV ≈ |ε| sqrt(m/(4π))
-    for small ε (THEORY.md §4).
+    for small ε (docs/theory.md §4).
     """
     dim, e = _check_dim(m), _Eps(eps)
     if e.value == 0.0:
@@ -404,7 +404,7 @@ def orthogonal_tv_factor(log_ratio_k: ArrayLike, m: int, eps: float | mpmath.mpf
 def orthogonal_tv_bounds(tv_k: float, tv_perp: float) -> tuple[float, float]:
     """``(max(tv_k, tv_perp), min(1, tv_k + tv_perp))``: bounds on the TV of a product.
 
-    ``tv_k``, ``tv_perp`` (floats in [0, 1]) are the TVs of the two factors (THEORY.md §5);
+    ``tv_k``, ``tv_perp`` (floats in [0, 1]) are the TVs of the two factors (docs/theory.md §5);
     capping the sum at 1 keeps it a valid upper bound.
     """
     lo = check_real("tv_k", tv_k, lower=0.0, upper=1.0)

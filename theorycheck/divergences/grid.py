@@ -1,6 +1,6 @@
 """Deterministic grid quadrature of the k = 1 sampler output, and TV / KL against the target.
 
-The sampler of THEORY §1 in one dimension is ``Y_T ~ N(0, 1)`` and, for ``t = T..2``,
+The sampler of docs/theory.md §1 in one dimension is ``Y_T ~ N(0, 1)`` and, for ``t = T..2``,
 
     ``Y_{t-1} = φ_t(Y_t) + τ_t Z``,   ``φ_t(y) = (y + η_t s_t(y)) / sqrt(α_t)``,
     ``τ_t = σ_t / sqrt(α_t)``,
@@ -8,7 +8,7 @@ The sampler of THEORY §1 in one dimension is ``Y_T ~ N(0, 1)`` and, for ``t = T
 so the density of ``Y_{t-1}`` is the push-forward of that of ``Y_t`` through the monotone map
 ``φ_t`` followed by a convolution with ``N(0, τ_t²)``.  This module propagates the density of
 ``Y_t`` from ``t = T`` to ``t = 1`` on a uniform grid and compares it with the exact target
-``p_{X_1}`` (THEORY §6, first bullet).
+``p_{X_1}`` (docs/theory.md §6, first bullet).
 
 Method (and why)
 ----------------
@@ -43,13 +43,13 @@ Resolution requirements: the grid must resolve the sharpest density met on the w
 ``Y_t``.  :func:`tv_kl_1d` checks both *a posteriori* by running two resolutions and reporting
 the difference as the tolerance.  Densities narrower than about ``span / 10^5`` (point masses
 smoothed by ``1-ᾱ_1 = T^{-c0}``) are out of reach of a uniform grid; use the change-of-variables
-Monte Carlo of THEORY §6 there.
+Monte Carlo of docs/theory.md §6 there.
 
 References
 ----------
 .. [1] G. Li and Y. Yan, "Adapting to unknown low-dimensional structures in score-based
    diffusion models", arXiv:2405.14861 (the samplers and the metrics ``TV(p_{X_1}, p_{Y_1})``).
-.. [2] THEORY.md §1 (conventions), §5 (the k-dimensional split), §6 (measuring the k = 1 part).
+.. [2] docs/theory.md §1 (conventions), §5 (the k-dimensional split), §6 (measuring the k = 1 part).
 """
 
 from __future__ import annotations
@@ -396,7 +396,7 @@ def grid_expectation(model: GridDensity, values: object) -> float:
     r"""``E_q[f] ≈ Σ_j f(c_j) q(c_j) h`` for ``values = f(model.points)``, shape (n,).
 
     Spectrally accurate for smooth ``f`` (midpoint rule); unresolved cells count as ``q = 0``.
-    This is the hook for products with an isotropic Gaussian orthogonal part (THEORY §5): with
+    This is the hook for products with an isotropic Gaussian orthogonal part (docs/theory.md §5): with
     ``g`` from ``theorycheck.divergences.gaussian.orthogonal_tv_factor(log_ratio_k, m, eps)``
     and ``log_ratio_k = grid_log_ratio(model, target_log_density)``,
     ``TV = grid_expectation(model, g)``.

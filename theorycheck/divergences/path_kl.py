@@ -7,7 +7,7 @@ exact score of a Gaussian-mixture target on a subspace, the chain rule gives
         + Σ_{t=2}^{T} E_{x ~ p_{X_t}} KL( p_{X_{t-1} | X_t = x} ‖ N((x + η_t s_t(x))/sqrt(α_t),
                                                                      σ_t²/α_t I_d) ),
 
-an upper bound on ``KL(p_{X_1} ‖ p_{Y_1})`` by the data-processing inequality (THEORY §6).  The
+an upper bound on ``KL(p_{X_1} ‖ p_{Y_1})`` by the data-processing inequality (docs/theory.md §6).  The
 reverse conditional of the forward chain is an exact Gaussian mixture, the orthogonal complement
 contributes a closed form times ``m = d - k``, and only a small "mixing" remainder needs Monte
 Carlo over ``x`` (see :func:`path_kl`).
@@ -316,7 +316,7 @@ def path_kl(design: CoefficientDesign, target: SubspaceGaussianMixture | Product
        diffusion models", arXiv:2405.14861 (NeurIPS 2024).
     .. [2] Z. Huang, Y. Wei and Y. Chen, "Denoising diffusion probabilistic models are optimally
        adaptive to unknown low dimensionality", arXiv:2410.18784 (KL = O(k/T) up to logs).
-    .. [3] theorycheck THEORY.md §1, §3, §5 (exact d-split) and §6 (path KL).
+    .. [3] docs/theory.md §1, §3, §5 (exact d-split) and §6 (path KL).
     """
     n, d = _validate(design, target, num_samples, rng, ambient_dim)
     schedule = design.schedule

@@ -10,7 +10,7 @@ and the score built on the decomposition
 ``ŝ^k_t`` the exact diffused score of the fitted mixture.  This is the score of the
 :class:`~theorycheck.targets.SubspaceGaussianMixture` ``model`` on ``Û`` (its score is exactly
 this decomposition), so the estimated model is itself a target and the sampler run with its
-score can be measured with the exact split (THEORY §5).
+score can be measured with the exact split (docs/theory.md §5).
 
 Ambient control.  An estimator that does not hard-code the orthogonal part: like an
 unstructured network trained by denoising score matching, it fits the score's component off

@@ -1,6 +1,6 @@
 """The subspace of the data by PCA, and its distance to the true subspace (principal angles).
 
-For data ``X = U Z`` on a k-dimensional linear subspace (THEORY §5) the span of the centred
+For data ``X = U Z`` on a k-dimensional linear subspace (docs/theory.md §5) the span of the centred
 samples *is* the subspace as soon as the latent covariance has full rank and ``n >= k + 1``:
 PCA then recovers ``U`` exactly, up to rounding, for every ``d``.  With observation noise in all
 ``d`` directions (``X = U Z + τ ξ``) the estimate is off by ``sin θ ≈ τ sqrt((d-k)/(n λ_k))``

@@ -84,8 +84,8 @@ SCHEDULERS: dict[str, SchedulerSpec] = {
         kind="DDPMScheduler", config={"variance_type": "fixed_large"}, step_kwargs={},
         design="ddpm_beta", eta=None, expected="not_adaptive",
         note="Ho et al.'s σ² = β_t in x_{t-1} = μ + σz is σ_t² = α_t(1-α_t) in the "
-             "parametrization of docs/theory.md §3, a factor α_t below the ddpm_beta design's 1-α_t (σ differs by "
-             "1 - sqrt(α_t) ≤ 1 %); R_t - 1 > 0 for both"),
+             "parametrization of docs/theory.md §3, a factor α_t below the ddpm_beta design's "
+             "1-α_t (σ differs by 1 - sqrt(α_t) ≤ 1 %); R_t - 1 > 0 for both"),
     "DDIMScheduler(eta=0)": SchedulerSpec(
         kind="DDIMScheduler", config={}, step_kwargs={"eta": 0.0}, design="ddim", eta=None,
         expected="adaptive"),

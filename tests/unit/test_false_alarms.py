@@ -73,5 +73,6 @@ def test_seed_dependent_claim_is_rerun_for_every_seed() -> None:
     lines: list[str] = []
     (count,) = count_false_alarms(seeds=[0, 1, 2, 3], ids=["DECOMP"], progress=lines.append)
     assert not count.seed_independent
-    assert len(lines) == 2 * 2  # seeds 2 and 3, claim and negative control
+    assert len(lines) == 4 * 2  # every task is reported: 4 seeds, claim and negative control
+    assert sum("seed 2:" in line or "seed 3:" in line for line in lines) == 2 * 2  # re-runs
     assert (count.seeds, count.fail, count.inconclusive, count.control_not_fail) == (4, 0, 0, 0)

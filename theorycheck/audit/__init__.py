@@ -12,9 +12,15 @@ DFREE- and RATE-style checks), :mod:`~theorycheck.audit.verdict` (the rule and t
 
 from __future__ import annotations
 
+import sys
+
+from theorycheck.api import AuditPackage
 from theorycheck.audit.loader import load_sampler, resolve_target
 from theorycheck.audit.probe import ProbeResult, probe_coefficients
 from theorycheck.audit.verdict import AuditResult, AuditVerdict, audit_sampler
 
 __all__ = ["audit_sampler", "AuditResult", "AuditVerdict", "ProbeResult", "probe_coefficients",
            "load_sampler", "resolve_target"]
+
+# ``tc.audit(sampler)``: the package is callable (see :class:`theorycheck.api.AuditPackage`).
+sys.modules[__name__].__class__ = AuditPackage

@@ -173,6 +173,7 @@ def assert_rate(factory: Callable[[int], Any], *, steps: Sequence[int] = (100, 2
 
     from theorycheck.api import audit
     from theorycheck.errors import SamplerProtocolError
+    from theorycheck.samplers import check_sampler
 
     if not callable(factory) or hasattr(factory, "alpha_bar"):
         raise SamplerProtocolError(
@@ -190,11 +191,11 @@ def assert_rate(factory: Callable[[int], Any], *, steps: Sequence[int] = (100, 2
         except Exception as exc:
             raise SamplerProtocolError(f"`factory`({T}) raised {exc.__class__.__name__}: "
                                        f"{exc}") from None
-        result = audit(resolve_sampler(sampler, argument=f"factory({T})"), rng=child, **options)
-        if result.num_steps != T:
-            raise SamplerProtocolError(f"`factory`({T}) returned a sampler with T = "
-                                       f"{result.num_steps} steps")
-        results.append(result)
+        sampler = resolve_sampler(sampler, argument=f"factory({T})")
+        got = check_sampler(sampler)
+        if got != T:
+            raise SamplerProtocolError(f"`factory`({T}) returned a sampler with T = {got} steps")
+        results.append(audit(sampler, rng=child, **options))
     missing = [r for r in results if r.rate is None]
     if missing:
         r = missing[0]

@@ -63,7 +63,7 @@ def test_a_journal_of_another_version_is_refused(tmp_path: Path,
     path = tmp_path / "j.jsonl"
     Journal.create(path, profile="quick", seeds=SEEDS, claims=["DECOMP"]).close()
     monkeypatch.setattr(theorycheck, "__version__", "9.9.9")
-    with pytest.raises(JournalError, match="theorycheck version '0.1.0', this run has '9.9.9'"):
+    with pytest.raises(JournalError, match=r"theorycheck version '0\.1\.0', this run has '9\.9\.9'"):
         Journal.resume(path, profile="quick", seeds=SEEDS, claims=["DECOMP"])
 
 

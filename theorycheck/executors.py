@@ -39,6 +39,10 @@ EXECUTORS = ("local", "dask")
 CONNECT_TIMEOUT = 5.0
 
 
+#: Environment of LocalCluster worker processes (replaces distributed.nanny.pre-spawn-environ).
+WORKER_ENVIRON = {"OMP_NUM_THREADS": 1, "MKL_NUM_THREADS": 1, "OPENBLAS_NUM_THREADS": 1}
+
+
 class ExecutorError(InvalidParameterError):
     """An executor cannot be started: missing extra, unreachable scheduler, bad option."""
 
@@ -172,10 +176,19 @@ def _dask_client(jobs: int, address: str | None) -> Iterator[DaskExecutor]:
         finally:
             client.close()
         return
-    # Worker processes start with OMP/MKL/OPENBLAS_NUM_THREADS=1: distributed's default
-    # ``distributed.nanny.pre-spawn-environ`` sets them before numpy loads (see noxfile.py).
-    with distributed.LocalCluster(n_workers=jobs, threads_per_worker=1, processes=True,
-                                  dashboard_address=None, silence_logs=40) as cluster, \
+    import dask
+
+    # Worker processes get OMP/MKL/OPENBLAS_NUM_THREADS=1 before numpy loads (our parallelism is
+    # across processes, see noxfile.py), but not distributed's default MALLOC_TRIM_THRESHOLD_:
+    # setting it turns off glibc's adaptive mmap threshold, so every large numpy temporary is a
+    # fresh mmap + page faults + munmap (measured: ~2x system time, STAB-* claims 1.5x slower).
+    # Worker saturation 1.0: a worker holds only the task it runs, the rest wait at the
+    # scheduler and go to whichever worker frees first (as in a process pool); the default 1.1
+    # hands each single-threaded worker two tasks up front, pairing long tasks on one worker.
+    with dask.config.set({"distributed.nanny.pre-spawn-environ": WORKER_ENVIRON,
+                          "distributed.scheduler.worker-saturation": 1.0}), \
+            distributed.LocalCluster(n_workers=jobs, threads_per_worker=1, processes=True,
+                                     dashboard_address=None, silence_logs=40) as cluster, \
             distributed.Client(cluster) as client:
         yield DaskExecutor(client, jobs)
 

@@ -181,7 +181,8 @@ def _dask_client(jobs: int, address: str | None) -> Iterator[DaskExecutor]:
     # Worker processes get OMP/MKL/OPENBLAS_NUM_THREADS=1 before numpy loads (our parallelism is
     # across processes, see noxfile.py), but not distributed's default MALLOC_TRIM_THRESHOLD_:
     # setting it turns off glibc's adaptive mmap threshold, so every large numpy temporary is a
-    # fresh mmap + page faults + munmap (measured: ~2x system time, STAB-* claims 1.5x slower).
+    # fresh mmap + page faults + munmap (measured on a STAB-ROUGH task: 2x the system time,
+    # ~25 % more wall time).
     # Worker saturation 1.0: a worker holds only the task it runs, the rest wait at the
     # scheduler and go to whichever worker frees first (as in a process pool); the default 1.1
     # hands each single-threaded worker two tasks up front, pairing long tasks on one worker.

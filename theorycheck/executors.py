@@ -39,8 +39,27 @@ EXECUTORS = ("local", "dask")
 CONNECT_TIMEOUT = 5.0
 
 
-#: Environment of LocalCluster worker processes (replaces distributed.nanny.pre-spawn-environ).
-WORKER_ENVIRON = {"OMP_NUM_THREADS": 1, "MKL_NUM_THREADS": 1, "OPENBLAS_NUM_THREADS": 1}
+#: Dask settings of the built-in LocalCluster (scoped with ``dask.config.set``; measured here):
+#:
+#: - worker environment: OMP/MKL/OPENBLAS_NUM_THREADS=1 before numpy loads (parallelism is across
+#:   processes, see noxfile.py), but not distributed's default MALLOC_TRIM_THRESHOLD_, which turns
+#:   off glibc's adaptive mmap threshold so every large numpy temporary is a fresh mmap (a
+#:   STAB-ROUGH task: 2x the system time, ~25 % more wall time);
+#: - worker saturation 1.0: a worker holds only the task it runs, the rest wait at the scheduler
+#:   and go to whichever worker frees first, as in a process pool (the default 1.1 hands each
+#:   single-threaded worker two tasks up front, pairing long tasks on one worker);
+#: - no statistical profiler (a stack sample every 10 ms: ~9 % of a worker's CPU on mpmath);
+#: - slower housekeeping ticks: an idle 2-worker cluster burnt 0.175 core (event-loop tick 20 ms,
+#:   system monitor 0.5 s, memory monitor 0.1 s), 0.04 core with the values below.
+LOCAL_CLUSTER_CONFIG: dict[str, object] = {
+    "distributed.nanny.pre-spawn-environ": {"OMP_NUM_THREADS": 1, "MKL_NUM_THREADS": 1,
+                                            "OPENBLAS_NUM_THREADS": 1},
+    "distributed.scheduler.worker-saturation": 1.0,
+    "distributed.worker.profile.enabled": False,
+    "distributed.admin.tick.interval": "1s",
+    "distributed.admin.system-monitor.interval": "2s",
+    "distributed.worker.memory.monitor-interval": "1s",
+}
 
 
 class ExecutorError(InvalidParameterError):
@@ -178,19 +197,7 @@ def _dask_client(jobs: int, address: str | None) -> Iterator[DaskExecutor]:
         return
     import dask
 
-    # Worker processes get OMP/MKL/OPENBLAS_NUM_THREADS=1 before numpy loads (our parallelism is
-    # across processes, see noxfile.py), but not distributed's default MALLOC_TRIM_THRESHOLD_:
-    # setting it turns off glibc's adaptive mmap threshold, so every large numpy temporary is a
-    # fresh mmap + page faults + munmap (measured on a STAB-ROUGH task: 2x the system time,
-    # ~25 % more wall time).
-    # Worker saturation 1.0: a worker holds only the task it runs, the rest wait at the
-    # scheduler and go to whichever worker frees first (as in a process pool); the default 1.1
-    # hands each single-threaded worker two tasks up front, pairing long tasks on one worker.
-    # The workers' statistical profiler (a stack sample every 10 ms) is off: measured ~9 % of a
-    # worker's CPU time on deep pure-Python (mpmath) stacks.
-    with dask.config.set({"distributed.nanny.pre-spawn-environ": WORKER_ENVIRON,
-                          "distributed.scheduler.worker-saturation": 1.0,
-                          "distributed.worker.profile.enabled": False}), \
+    with dask.config.set(LOCAL_CLUSTER_CONFIG), \
             distributed.LocalCluster(n_workers=jobs, threads_per_worker=1, processes=True,
                                      dashboard_address=None, silence_logs=40) as cluster, \
             distributed.Client(cluster) as client:

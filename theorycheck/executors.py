@@ -197,9 +197,11 @@ def _dask_client(jobs: int, address: str | None) -> Iterator[DaskExecutor]:
         return
     import dask
 
+    # No web server; worker logs at CRITICAL only (task errors still reach the caller through
+    # the futures; this hides the benign heartbeat errors of a cluster shutting down).
     with dask.config.set(LOCAL_CLUSTER_CONFIG), \
             distributed.LocalCluster(n_workers=jobs, threads_per_worker=1, processes=True,
-                                     dashboard_address=None, silence_logs=40) as cluster, \
+                                     dashboard_address=None, silence_logs=50) as cluster, \
             distributed.Client(cluster) as client:
         yield DaskExecutor(client, jobs)
 

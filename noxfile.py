@@ -74,11 +74,15 @@ def false_alarms(session: nox.Session) -> None:
     Counts false alarms (check FAIL / INCONCLUSIVE) and power (boundary-control detections).
     Exits non-zero if any claim FAILs or goes INCONCLUSIVE on more than 1 seed, or its negative
     or boundary control misses on more than 1.  Seed-independent claims are run once (see the
-    module).
+    module).  Every finished task is appended to reports/false-alarms.journal.jsonl; after a
+    crash, ``nox -s false-alarms -- --resume reports/false-alarms.journal.jsonl`` finishes the
+    rest.  Other arguments are forwarded too, e.g. ``-- --executor dask --dask-address tcp://h:8786``.
     """
     session.install("-e", ".[test]")
-    session.run("python", "-c", "import sys; from theorycheck.claims.false_alarms import main; "
-                "sys.exit(main(seeds=50, jobs=2))", env=ONE_THREAD)
+    journal = [] if "--resume" in session.posargs else [
+        "--journal", "reports/false-alarms.journal.jsonl"]
+    session.run("theorycheck", "false-alarms", "--seeds", "50", "--jobs", "2",
+                "-o", "reports/false-alarms.json", *journal, *session.posargs, env=ONE_THREAD)
 
 
 def _install_cpu_torch(session: nox.Session) -> None:

@@ -6,4 +6,5 @@ import sys
 
 from theorycheck.cli import main
 
-sys.exit(main())
+if __name__ == "__main__":  # Dask workers re-import __main__ (spawn)
+    sys.exit(main())

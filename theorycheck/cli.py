@@ -7,6 +7,7 @@ stderr, no traceback), 3 inconclusive.  ``main(argv=None) -> int`` never calls `
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import sys
 from collections.abc import Callable, Sequence
@@ -32,14 +33,18 @@ class _Parser(argparse.ArgumentParser):
         raise UsageError(f"{self.prog}: {message}")
 
 
-def _write_json(path: str, payload: dict[str, Any]) -> None:
-    target = Path(path)
+def _write_text(path: str, text: str, option: str) -> None:
+    """Write atomically (temporary file + rename): an interrupted write keeps the old file."""
+    from theorycheck._atomic import atomic_write_text
+
     try:
-        if target.parent and not target.parent.exists():
-            target.parent.mkdir(parents=True, exist_ok=True)
-        target.write_text(json.dumps(payload, indent=2, sort_keys=False) + "\n", encoding="utf-8")
+        atomic_write_text(path, text)
     except OSError as exc:
-        raise UsageError(f"cannot write `--json` file {path!r}: {exc.strerror}") from None
+        raise UsageError(f"cannot write `{option}` file {path!r}: {exc.strerror}") from None
+
+
+def _write_json(path: str, payload: dict[str, Any], option: str = "--json") -> None:
+    _write_text(path, json.dumps(payload, indent=2, sort_keys=False) + "\n", option)
 
 
 def _schedule_from_args(args: argparse.Namespace) -> Any:
@@ -54,16 +59,58 @@ def _schedule_from_args(args: argparse.Namespace) -> Any:
     return schedules.cosine(args.steps, dps=args.dps)
 
 
+#: From this many steps on, ``schedule`` first prints an estimate of its run time.
+ESTIMATE_FROM_STEPS = 100_000
+
+
+def _schedule_estimate(args: argparse.Namespace) -> str:
+    """Extrapolate the run time of ``schedule`` from two small runs (T = 1000, 4000)."""
+    import time
+
+    small = []
+    for steps in (1000, 4000):
+        start = time.perf_counter()
+        _schedule_pipeline(argparse.Namespace(**{**vars(args), "steps": steps}))
+        small.append(time.perf_counter() - start)
+    import math
+
+    power = max(1.0, math.log(small[1] / small[0]) / math.log(4.0))
+    seconds = small[1] * (args.steps / 4000) ** power
+    shown = (f"{seconds / 3600:.1f} h" if seconds > 5400 else f"{seconds / 60:.0f} min"
+             if seconds > 90 else f"{seconds:.0f} s")
+    return (f"schedule with T = {args.steps:,} steps at {args.dps} digits: estimated {shown} "
+            f"(time ~ T^{power:.2f}, extrapolated from T = 1000 and 4000; Ctrl-C stops it)")
+
+
 def _cmd_schedule(args: argparse.Namespace) -> int:
+    if args.steps >= ESTIMATE_FROM_STEPS:
+        print(f"theorycheck: {_schedule_estimate(args)}", file=sys.stderr, flush=True)
+    lines, payload, passed = _schedule_pipeline(args, announce=args.steps >= ESTIMATE_FROM_STEPS)
+    print("\n".join(lines))
+    if args.json:
+        _write_json(args.json, payload)
+    return EXIT_OK if passed else EXIT_FAIL
+
+
+def _schedule_pipeline(args: argparse.Namespace, *, announce: bool = False
+                       ) -> tuple[list[str], dict[str, Any], bool]:
+    from theorycheck._progress import progress
     from theorycheck.designs import DESIGN_NAMES, make_design
     from theorycheck.precision import precision_audit
     from theorycheck.schedule_checks import schedule_properties
 
+    stages = iter(progress(["schedule", "properties", "precision audit",
+                            *(f"one-step condition: {n}" for n in DESIGN_NAMES)],
+                           desc=f"schedule T={args.steps:,}") if announce else [])
+    next(stages, None)
     schedule = _schedule_from_args(args)
+    next(stages, None)
     props = schedule_properties(schedule, c2=args.c2)
+    next(stages, None)
     audit = precision_audit(schedule)
     conditions = {}
     for name in DESIGN_NAMES:
+        next(stages, None)
         design = make_design(name, schedule, eta=args.eta if name == "ddim_eta" else None)
         cond = design.one_step_condition()
         conditions[design.describe()] = {"max_abs_R_minus_one": cond.max_abs,
@@ -88,11 +135,10 @@ def _cmd_schedule(args: argparse.Namespace) -> int:
     lines += ["", f"one-step condition max_t |R_t - 1| (mpmath, {schedule.dps} digits):"]
     for label, info in conditions.items():
         lines.append(f"  {label:<22} {info['max_abs_R_minus_one']:.3e} at t={info['worst_step']}")
-    print("\n".join(lines))
-    if args.json:
-        _write_json(args.json, {"schedule": schedule.to_dict(), "properties": props.to_dict(),
-                                "precision": audit.to_dict(), "one_step_condition": conditions})
-    return EXIT_OK if props.passed else EXIT_FAIL
+    next(stages, None)
+    payload = {"schedule": schedule.to_dict(), "properties": props.to_dict(),
+               "precision": audit.to_dict(), "one_step_condition": conditions}
+    return lines, payload, props.passed
 
 
 def _cmd_list(args: argparse.Namespace) -> int:
@@ -107,17 +153,34 @@ def _cmd_list(args: argparse.Namespace) -> int:
 
 
 def _cmd_verify(args: argparse.Namespace) -> int:
-    from theorycheck.claims.runner import ids_from_args, run_claims, terminal_progress
+    from theorycheck._progress import task_progress
+    from theorycheck.claims.runner import ids_from_args, run_claims
+    from theorycheck.executors import open_executor
 
-    registry, jobs = None, args.jobs
+    ids = ids_from_args(args.claims)
+    if ids is not None:  # unknown ids are reported before any cluster starts
+        from theorycheck.claims import default_registry
+
+        default_registry().select(ids)
+    registry, jobs, kind = None, args.jobs, args.executor
     if args.sampler is not None:
         from theorycheck.claims.rates import sampler_registry
         from theorycheck.claims.user_sampler import UserSampler
 
+        if args.executor != "local" or args.dask_address is not None:
+            raise UsageError("`--sampler` runs in this process: it cannot be combined with "
+                             "`--executor dask` or `--dask-address`")
         # Workers rebuild only the default registry, so a user's sampler runs in-process.
         registry, jobs = sampler_registry(UserSampler.load(args.sampler)), 1
-    run = run_claims(ids=ids_from_args(args.claims), profile=args.profile, seed=args.seed,
-                     jobs=jobs, registry=registry, progress=terminal_progress())
+    bar = task_progress("verify")
+    try:
+        with open_executor(kind, jobs=jobs, address=args.dask_address) as ex:
+            run = run_claims(ids=ids, profile=args.profile, seed=args.seed, jobs=jobs,
+                             registry=registry, progress=bar,
+                             executor=None if registry is not None else ex)
+    finally:
+        if bar is not None:
+            bar.close()
     if args.sampler is not None:
         run.environment["sampler"] = args.sampler
     width = max((len(r.claim.id) for r in run.results), default=5)
@@ -131,6 +194,57 @@ def _cmd_verify(args: argparse.Namespace) -> int:
     if args.json:
         _write_json(args.json, run.to_dict())
     return run.exit_code
+
+
+def _cmd_false_alarms(args: argparse.Namespace) -> int:
+    import time
+
+    from theorycheck._progress import task_progress
+    from theorycheck.claims import default_registry
+    from theorycheck.claims.false_alarms import count_false_alarms, false_alarm_report
+    from theorycheck.claims.runner import ids_from_args
+    from theorycheck.executors import open_executor
+    from theorycheck.journal import Journal
+
+    if args.journal and args.resume:
+        raise UsageError("give either `--journal` (start a new journal) or `--resume` "
+                         "(continue one), not both")
+    if args.seeds < 2:
+        raise UsageError(f"`--seeds` must be at least 2 (got {args.seeds})")
+    seeds = list(range(args.seeds))
+    ids = [c.id for c in default_registry().select(ids_from_args(args.claims))]
+    start = time.perf_counter()
+    with contextlib.ExitStack() as stack:
+        journal = None
+        if args.resume:
+            journal = stack.enter_context(Journal.resume(args.resume, profile=args.profile,
+                                                         seeds=seeds, claims=ids))
+            print(f"resuming {args.resume}: {len(journal)} tasks already done", file=sys.stderr)
+        elif args.journal:
+            journal = stack.enter_context(Journal.create(args.journal, profile=args.profile,
+                                                         seeds=seeds, claims=ids))
+        ex = stack.enter_context(open_executor(args.executor, jobs=args.jobs,
+                                               address=args.dask_address))
+        bar = task_progress("false alarms")
+        if bar is not None:
+            stack.enter_context(bar)
+        counts = count_false_alarms(seeds=seeds, ids=ids, profile=args.profile, jobs=args.jobs,
+                                    progress=bar if bar is not None else print, executor=ex,
+                                    journal=journal)
+    doc = false_alarm_report(counts, profile=args.profile,
+                             wall_seconds=time.perf_counter() - start)
+    _write_json(args.output, doc, "--output")
+    for c in counts:
+        boundary = (f"boundary detected {c.boundary_runs - c.boundary_not_fail:>3}/"
+                    f"{c.boundary_runs}" if c.boundary_runs else "no boundary control")
+        print(f"{c.claim_id:<10} fail {c.fail:>3}  inconclusive {c.inconclusive:>3}  control "
+              f"missed {c.control_not_fail:>3}  {boundary}  "
+              f"{'(seed-independent)' if c.seed_independent else ''}")
+    bad = [c.claim_id for c in counts
+           if c.alarms > 1 or c.control_not_fail > 1 or c.boundary_not_fail > 1]
+    print(f"{args.seeds} seeds, {doc['wall_seconds']:.0f} s; over the limit: "
+          f"{', '.join(bad) or 'none'}; written to {args.output}")
+    return EXIT_FAIL if bad else EXIT_OK
 
 
 def _cmd_compare(args: argparse.Namespace) -> int:
@@ -187,15 +301,6 @@ def _print_measurement(result: Any, metrics: Sequence[str]) -> None:
         print(f"note: {note}")
 
 
-def _write_text(path: str, text: str, what: str) -> None:
-    target = Path(path)
-    try:
-        target.parent.mkdir(parents=True, exist_ok=True)
-        target.write_text(text, encoding="utf-8")
-    except OSError as exc:
-        raise UsageError(f"cannot write `{what}` file {path!r}: {exc.strerror}") from None
-
-
 def _cmd_measure_sweep(args: argparse.Namespace, raw: dict[str, Any]) -> int:
     from theorycheck.sweep import plot_sweep, run_sweep, sweep_markdown, sweep_to_dict
 
@@ -248,13 +353,7 @@ def _cmd_measure(args: argparse.Namespace) -> int:
 
 
 def _write_audit_report(path_text: str, text: str) -> None:
-    path = Path(path_text)
-    try:
-        if path.parent and not path.parent.exists():
-            path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(text, encoding="utf-8")
-    except OSError as exc:
-        raise UsageError(f"cannot write `--report` file {path_text!r}: {exc.strerror}") from None
+    _write_text(path_text, text, "--report")
 
 
 def _cmd_audit_loop(args: argparse.Namespace) -> int:
@@ -320,8 +419,17 @@ def _cmd_audit(args: argparse.Namespace) -> int:
         payload["seed"] = args.seed
         _write_json(args.json, payload)
     if args.report:
-        _write_audit_report(args.report, audit_markdown(result))
+        _write_text(args.report, audit_markdown(result), "--report")
     return result.exit_code
+
+
+def _executor_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--executor", choices=("local", "dask"), default="local",
+                        help="local: --jobs processes here; dask: a Dask cluster (needs "
+                             "theorycheck[distributed])")
+    parser.add_argument("--dask-address", metavar="ADDRESS",
+                        help="Dask scheduler, e.g. tcp://10.0.0.5:8786 (default: a LocalCluster "
+                             "of --jobs single-threaded workers)")
 
 
 def _build_parser() -> _Parser:
@@ -355,7 +463,22 @@ def _build_parser() -> _Parser:
                      help="FILE.py:ATTR or module:attr; ATTR(alpha_bar) returns a sampler (the "
                           "audit's protocol) run in place of the built-in designs by RATE-TV, "
                           "RATE-LY and RATE-KL (controls stay built in; runs in one process)")
+    _executor_options(ver)
     ver.set_defaults(handler=_cmd_verify)
+
+    fa = sub.add_parser("false-alarms", help="count FAIL/INCONCLUSIVE of every claim over many "
+                                             "seeds (exit 1 if a claim is over the limit)")
+    fa.add_argument("--seeds", type=int, default=50, help="seeds 0..N-1 (default 50)")
+    fa.add_argument("--claims", nargs="+", metavar="ID", help="claim ids (default: all)")
+    fa.add_argument("--profile", choices=("quick", "full"), default="quick")
+    fa.add_argument("--jobs", type=int, default=1, help="worker processes (same results)")
+    fa.add_argument("-o", "--output", default="reports/false-alarms.json", metavar="OUT.json")
+    fa.add_argument("--journal", metavar="JOURNAL.jsonl",
+                    help="record every finished task in a new journal (for --resume)")
+    fa.add_argument("--resume", metavar="JOURNAL.jsonl",
+                    help="continue the campaign in this journal, skipping finished tasks")
+    _executor_options(fa)
+    fa.set_defaults(handler=_cmd_false_alarms)
 
     cmp_ = sub.add_parser("compare", help="regression-check results against a baseline")
     cmp_.add_argument("baseline", metavar="BASELINE.json")

@@ -155,8 +155,13 @@ def _plot(spec: dict[str, Any], points: list[dict[str, Any]], path: Path) -> boo
         ax.legend(fontsize=7)
     ax.grid(True, which="both", lw=0.3, alpha=0.5)
     fig.tight_layout()
-    fig.savefig(path)
-    plt.close(fig)
+    from theorycheck._atomic import atomic_path
+
+    try:
+        with atomic_path(path) as tmp:  # an interrupted report keeps the previous figure
+            fig.savefig(tmp, format=path.suffix.lstrip(".") or "png")
+    finally:
+        plt.close(fig)
     return True
 
 
@@ -274,5 +279,7 @@ def write_report(results: dict[str, Any], output: str | Path, *,
     prefix = out.stem + "-"
     text = render_markdown(results, figure_dir=out.parent, figure_prefix=prefix,
                            false_alarms=false_alarms)
-    out.write_text(text, encoding="utf-8")
+    from theorycheck._atomic import atomic_write_text
+
+    atomic_write_text(out, text)
     return out

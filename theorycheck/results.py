@@ -65,6 +65,10 @@ class Estimate:
             raise InvalidParameterError(
                 f"`stderr` must be finite and >= 0 (got {self.stderr}) for {self.method!r}")
 
+    def __str__(self) -> str:
+        """``0.0279 ± 1.2e-06 (grid quadrature)``: 4 significant digits, error to 2."""
+        return f"{self.value:.4g} ± {self.stderr:.2g} ({self.method})"
+
     def to_dict(self) -> dict[str, float | str]:
         """JSON-ready dict with keys ``value``, ``stderr``, ``method``, ``error_kind``."""
         return {"value": self.value, "stderr": self.stderr, "method": self.method,

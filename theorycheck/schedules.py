@@ -353,6 +353,9 @@ def _as_mp_array(name: str, values: Any) -> list[Any]:
     for i, item in enumerate(items):
         if isinstance(item, mpmath.mpf):
             value = item
+        elif isinstance(item, str | bytes):  # float("0.5") would accept it: numbers only
+            raise InvalidParameterError(
+                f"`{name}` must contain only real numbers, not strings (entry {i} is {item!r})")
         else:
             try:
                 number = float(item)
@@ -393,10 +396,17 @@ def from_alphas(alphas: Any, *, dps: int = DEFAULT_DPS) -> Schedule:
                 raise InvalidParameterError(
                     f"`alphas` must lie in (0, 1) (entry {i}, t={i + 1}, is "
                     f"{mpmath.nstr(alpha, 17)})")
-    # A float64 α ∈ [0.5, 1) gives 1-α exactly; elsewhere the mpf subtraction at dps digits of a
-    # 53-bit input is exact too (dps ≥ 20 > 16).
+    # β_t = 1-α_t is exact at dps digits unless α_t is so small that its last bit lies below
+    # the working precision relative to 1 (α ≲ 10^-dps): then β rounds up and α = 1-β is lost
+    # (a tiny α would otherwise surface later as a misleading "ᾱ underflows").
     with mpmath.workdps(dps):
         betas = [1 - alpha for alpha in values]
+        for i, (alpha, beta) in enumerate(zip(values, betas, strict=True)):
+            if 1 - beta != alpha:
+                needed = math.ceil((-int(alpha.exp) + 2) * math.log10(2)) + 1
+                raise InvalidParameterError(
+                    f"`alphas` entry {i} (t={i + 1}) is {mpmath.nstr(alpha, 6)}: β_t = 1-α_t "
+                    f"cannot hold it at dps={dps} digits (α_t is lost); pass dps >= {needed}")
     return _build("custom", {"from": "alphas"}, betas, dps)
 
 

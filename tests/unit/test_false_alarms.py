@@ -73,6 +73,7 @@ def test_seed_dependent_claim_is_rerun_for_every_seed() -> None:
     lines: list[str] = []
     (count,) = count_false_alarms(seeds=[0, 1, 2, 3], ids=["DECOMP"], progress=lines.append)
     assert not count.seed_independent
-    assert len(lines) == 2 * 3  # seeds 2 and 3: claim, negative and boundary control
+    assert len(lines) == 4 * 3  # every task is reported: 4 seeds; claim, negative and boundary
+    assert sum("seed 2:" in line or "seed 3:" in line for line in lines) == 2 * 3  # re-runs
     assert (count.seeds, count.fail, count.inconclusive, count.control_not_fail) == (4, 0, 0, 0)
     assert (count.boundary_runs, count.boundary_not_fail) == (4, 0)  # power: 4/4 detected

@@ -20,9 +20,15 @@ Samplers as shipped (``theorycheck audit diffusers:CLASS``): :mod:`~theorycheck.
 
 from __future__ import annotations
 
+import sys
+
+from theorycheck.api import AuditPackage
 from theorycheck.audit.loader import load_sampler, resolve_target
 from theorycheck.audit.probe import ProbeResult, probe_coefficients
 from theorycheck.audit.verdict import AuditResult, AuditVerdict, audit_sampler
 
 __all__ = ["audit_sampler", "AuditResult", "AuditVerdict", "ProbeResult", "probe_coefficients",
            "load_sampler", "resolve_target"]
+
+# ``tc.audit(sampler)``: the package is callable (see :class:`theorycheck.api.AuditPackage`).
+sys.modules[__name__].__class__ = AuditPackage

@@ -10,18 +10,21 @@ over ``jobs`` worker processes (results do not depend on ``jobs``).
 
 from __future__ import annotations
 
+import contextlib
 import json
-import time
 from collections.abc import Callable, Sequence
-from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from theorycheck._validation import check_int
-from theorycheck.claims.runner import _run_task, run_claims
-from theorycheck.claims.types import CheckOutcome, Variant
+from theorycheck._progress import CountedProgress
+from theorycheck._validation import check_choice, check_int
+from theorycheck.claims.registry import default_registry
+from theorycheck.claims.runner import _run_task
+from theorycheck.claims.types import PROFILES, Variant
 from theorycheck.errors import InvalidParameterError
+from theorycheck.executors import Executor, open_executor
+from theorycheck.journal import Journal, JournalEntry, outcome_digest
 from theorycheck.results import Verdict
 
 # Keys of the per-seed records.
@@ -77,14 +80,26 @@ class FalseAlarmCount:
                 "seconds": round(self.seconds, 1)}
 
 
-def _strip(result: dict[str, Any]) -> str:
-    return json.dumps({k: v for k, v in result.items() if k != "timing"}, sort_keys=True)
+Task = tuple[str, str, str, int]
+
+
+def _run_recorded(task: Task) -> JournalEntry:
+    """Run one task in a worker; return what the campaign keeps (verdict, digest, seconds)."""
+    cid, variant, outcome, secs = _run_task(task)
+    return JournalEntry(claim=cid, variant=variant, seed=task[3], verdict=outcome.verdict.value,
+                        digest=outcome_digest(outcome.to_dict()), seconds=secs)
 
 
 def count_false_alarms(*, seeds: Sequence[int], ids: Sequence[str] | None = None,
                        profile: str = "quick", jobs: int = 1,
-                       progress: Callable[[str], None] | None = None) -> list[FalseAlarmCount]:
+                       progress: Callable[[str], None] | None = None,
+                       executor: Executor | None = None,
+                       journal: Journal | None = None) -> list[FalseAlarmCount]:
     """Run the selected claims for every seed and count FAIL / INCONCLUSIVE per claim.
+
+    Every claim runs (claim and negative control) on the first two seeds; a claim whose two
+    outcomes are byte-identical (equal :func:`~theorycheck.journal.outcome_digest`) is
+    seed-independent and counted from its first seed, the others are re-run on every seed.
 
     Parameters
     ----------
@@ -94,9 +109,16 @@ def count_false_alarms(*, seeds: Sequence[int], ids: Sequence[str] | None = None
         Claim ids (all registered claims when omitted).
     profile : {"quick", "full"}
     jobs : int
-        Worker processes for the per-seed re-runs.
+        Worker processes when no ``executor`` is given.
     progress : callable, optional
-        Called with one line per finished task.
+        Called with one line per finished task (told the task count first when it is a
+        :class:`~theorycheck._progress.CountedProgress`).
+    executor : Executor, optional
+        Where tasks run (:func:`theorycheck.executors.open_executor`); overrides ``jobs``.
+        Counts do not depend on it.
+    journal : Journal, optional
+        Tasks already in it are not run again; every task finished here is appended to it as
+        it finishes (see :mod:`theorycheck.journal`).
 
     Returns
     -------
@@ -107,48 +129,56 @@ def count_false_alarms(*, seeds: Sequence[int], ids: Sequence[str] | None = None
     if len(set(seed_list)) < 2 or len(set(seed_list)) != len(seed_list):
         raise InvalidParameterError("`seeds` must hold at least two distinct seeds, no repeats")
     jobs = check_int("jobs", jobs, minimum=1, maximum=64)
-    first = run_claims(ids=ids, profile=profile, seed=seed_list[0], jobs=jobs)
-    second = run_claims(ids=ids, profile=profile, seed=seed_list[1], jobs=jobs)
-    verdicts: dict[str, dict[int, dict[str, Verdict]]] = {}
-    seconds: dict[str, float] = {}
-    independent: dict[str, bool] = {}
-    tasks: list[tuple[str, str, str, int]] = []
-    for a, b in zip(first.results, second.results, strict=True):
-        cid = a.claim.id
-        independent[cid] = _strip(a.to_dict()) == _strip(b.to_dict())
-        seconds[cid] = first.timing[cid] + second.timing[cid]
-        verdicts[cid] = {seed: {_CLAIM: r.outcome.verdict, _CONTROL: r.control.verdict,
-                                **({_BOUNDARY: r.boundary.verdict} if r.boundary else {})}
-                         for seed, r in ((seed_list[0], a), (seed_list[1], b))}
-        if not independent[cid]:
-            tasks += [(cid, v.value, profile, seed) for seed in seed_list[2:]
-                      for v in a.claim.variants]
+    profile = check_choice("profile", profile, PROFILES)
+    claims = default_registry().select(ids)
+    claim_ids = [c.id for c in claims]
+    # claim, negative control and (where declared) boundary control of every claim
+    variants = {c.id: tuple(v.value for v in c.variants) for c in claims}
+    done: dict[tuple[str, str, int], JournalEntry] = {}
+    if isinstance(progress, CountedProgress):
+        progress.expect(2 * sum(len(v) for v in variants.values()))
 
-    def record(task: tuple[str, str, str, int], item: tuple[str, str, CheckOutcome, float]) -> None:
-        cid, variant, outcome, secs = item
-        verdicts[cid].setdefault(task[3], {})[variant] = outcome.verdict
-        seconds[cid] += secs
-        if progress is not None:
-            progress(f"{cid} {variant} seed {task[3]}: {outcome.verdict.value} ({secs:.1f} s)")
-
-    if jobs == 1:
+    def run(tasks: list[Task], ex: Executor) -> None:
         for task in tasks:
-            record(task, _run_task(task))
-    elif tasks:
-        with ProcessPoolExecutor(max_workers=jobs) as pool:
-            for task, item in zip(tasks, pool.map(_run_task, tasks), strict=True):
-                record(task, item)
+            entry = None if journal is None else journal.get(task[0], task[1], task[3])
+            if entry is not None:
+                done[entry.key] = entry
+                if progress is not None:
+                    progress(f"{task[0]} {task[1]} seed {task[3]}: {entry.verdict} (journal)")
+        todo = [t for t in tasks if (t[0], t[1], t[3]) not in done]
+        for _, entry in ex.map(_run_recorded, todo):
+            if journal is not None:
+                journal.append(entry)
+            done[entry.key] = entry
+            if progress is not None:
+                progress(f"{entry.claim} {entry.variant} seed {entry.seed}: {entry.verdict} "
+                         f"({entry.seconds:.1f} s)")
+
+    with contextlib.ExitStack() as stack:
+        ex = executor if executor is not None else stack.enter_context(
+            open_executor("local", jobs=jobs))
+        run([(cid, v, profile, seed) for seed in seed_list[:2] for cid in claim_ids
+             for v in variants[cid]], ex)
+        independent = {cid: all(done[(cid, v, seed_list[0])].digest
+                                == done[(cid, v, seed_list[1])].digest for v in variants[cid])
+                       for cid in claim_ids}
+        rest = [(cid, v, profile, seed) for cid in claim_ids if not independent[cid]
+                for seed in seed_list[2:] for v in variants[cid]]
+        if isinstance(progress, CountedProgress):
+            progress.expect(len(rest))
+        run(rest, ex)
     counts = []
-    for cid, per_seed in verdicts.items():
-        runs = list(per_seed.values())
-        if independent[cid]:
-            runs = [runs[0]] * len(seed_list)
+    for cid in claim_ids:
+        used = seed_list[:1] * len(seed_list) if independent[cid] else seed_list
+        runs = [{v: Verdict(done[(cid, v, seed)].verdict) for v in variants[cid]}
+                for seed in used]
+        seconds = sum(e.seconds for key, e in done.items() if key[0] == cid)
         counts.append(FalseAlarmCount(
             claim_id=cid, seeds=len(seed_list), seed_independent=independent[cid],
             fail=sum(r[_CLAIM] is Verdict.FAIL for r in runs),
             inconclusive=sum(r[_CLAIM] is Verdict.INCONCLUSIVE for r in runs),
             control_not_fail=sum(r[_CONTROL] is not Verdict.FAIL for r in runs),
-            seconds=seconds[cid], boundary_runs=sum(_BOUNDARY in r for r in runs),
+            seconds=seconds, boundary_runs=sum(_BOUNDARY in r for r in runs),
             boundary_not_fail=sum(r[_BOUNDARY] is not Verdict.FAIL for r in runs
                                   if _BOUNDARY in r)))
     return counts
@@ -178,22 +208,3 @@ def load_false_alarms(path: str | Path) -> dict[str, Any]:
         raise InvalidParameterError(f"`false_alarms` file {str(path)!r} is not a theorycheck "
                                     "false-alarm document")
     return doc
-
-
-def main(seeds: int = 50, jobs: int = 2, output: str = "reports/false-alarms.json") -> int:
-    """Entry point of the nox session: count over ``seeds`` seeds, write ``output``."""
-    start = time.perf_counter()
-    counts = count_false_alarms(seeds=range(seeds), jobs=jobs, progress=print)
-    doc = false_alarm_report(counts, profile="quick", wall_seconds=time.perf_counter() - start)
-    Path(output).write_text(json.dumps(doc, indent=2) + "\n", encoding="utf-8")
-    for c in counts:
-        boundary = (f"boundary detected {c.boundary_runs - c.boundary_not_fail:>2}/"
-                    f"{c.boundary_runs}" if c.boundary_runs else "no boundary control")
-        print(f"{c.claim_id:<8} fail {c.fail:>2}  inconclusive {c.inconclusive:>2}  control "
-              f"missed {c.control_not_fail:>2}  {boundary}  "
-              f"{'(seed-independent)' if c.seed_independent else ''}")
-    bad = [c.claim_id for c in counts
-           if c.alarms > 1 or c.control_not_fail > 1 or c.boundary_not_fail > 1]
-    print(f"{seeds} seeds, {doc['wall_seconds']:.0f} s; over the limit: {bad or 'none'}")
-    return 1 if bad else 0
-

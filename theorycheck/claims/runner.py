@@ -10,14 +10,16 @@ import platform
 import sys
 import time
 from collections.abc import Callable, Iterable, Sequence
-from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from theorycheck._validation import check_choice, check_int
 from theorycheck.claims.registry import Registry, default_registry
 from theorycheck.claims.types import PROFILES, CheckContext, CheckOutcome, ClaimResult, Variant
 from theorycheck.results import Verdict
+
+if TYPE_CHECKING:
+    from theorycheck.executors import Executor
 
 __all__ = ["VerificationRun", "run_claims", "environment"]
 
@@ -74,7 +76,8 @@ def _run_task(task: tuple[str, str, str, int]) -> tuple[str, str, CheckOutcome, 
 
 def run_claims(*, ids: Iterable[str] | None = None, profile: str = "quick", seed: int = 0,
                jobs: int = 1, registry: Registry | None = None,
-               progress: Callable[[str], None] | None = None) -> VerificationRun:
+               progress: Callable[[str], None] | None = None,
+               executor: Executor | None = None) -> VerificationRun:
     """Run the selected claims and their negative controls.
 
     Parameters
@@ -90,7 +93,11 @@ def run_claims(*, ids: Iterable[str] | None = None, profile: str = "quick", seed
         Defaults to :func:`default_registry`.  With ``jobs > 1`` only the default registry
         can be used (workers rebuild it).
     progress : callable, optional
-        Called with a short message as each task finishes.
+        Called with a short message as each task finishes; a
+        :class:`theorycheck._progress.CountedProgress` is first told the number of tasks.
+    executor : Executor, optional
+        Where the (claim, variant) tasks run (:func:`theorycheck.executors.open_executor`, e.g.
+        a Dask cluster); overrides ``jobs``.  Results do not depend on it.
     """
     profile = check_choice("profile", profile, PROFILES)
     seed = check_int("seed", seed, minimum=0)
@@ -98,10 +105,10 @@ def run_claims(*, ids: Iterable[str] | None = None, profile: str = "quick", seed
     use_default = registry is None
     reg = default_registry() if registry is None else registry
     claims = reg.select(ids)
-    if jobs > 1 and not use_default:
+    if (jobs > 1 or executor is not None) and not use_default:
         from theorycheck.errors import InvalidParameterError
 
-        raise InvalidParameterError("`jobs` > 1 requires the default registry")
+        raise InvalidParameterError("`jobs` > 1 and `executor` require the default registry")
     # Boundary controls go last: claims and negative controls keep the order (and the sharing of
     # memoised points between claims within a worker) they had before boundary controls existed.
     tasks = [(c.id, v.value, profile, seed) for c in claims for v in c.variants
@@ -110,6 +117,10 @@ def run_claims(*, ids: Iterable[str] | None = None, profile: str = "quick", seed
               if Variant.BOUNDARY in c.variants]
     start = time.perf_counter()
     outcomes: dict[tuple[str, str], tuple[CheckOutcome, float]] = {}
+    from theorycheck._progress import CountedProgress
+
+    if isinstance(progress, CountedProgress):
+        progress.expect(len(tasks))
 
     def record(item: tuple[str, str, CheckOutcome, float]) -> None:
         claim_id, variant_name, outcome, seconds = item
@@ -118,7 +129,10 @@ def run_claims(*, ids: Iterable[str] | None = None, profile: str = "quick", seed
             progress(f"[{len(outcomes)}/{len(tasks)}] {claim_id} {variant_name}: "
                      f"{outcome.verdict.value} ({seconds:.1f} s)")
 
-    if jobs == 1:
+    if executor is not None:
+        for _, item in executor.map(_run_task, tasks):
+            record(item)
+    elif jobs == 1:
         for task in tasks:
             claim = reg.get(task[0])
             ctx = CheckContext(claim_id=task[0], profile=profile, variant=Variant(task[1]),
@@ -126,8 +140,10 @@ def run_claims(*, ids: Iterable[str] | None = None, profile: str = "quick", seed
             t0 = time.perf_counter()
             record((task[0], task[1], claim.check(ctx), time.perf_counter() - t0))
     else:
-        with ProcessPoolExecutor(max_workers=jobs) as pool:
-            for item in pool.map(_run_task, tasks):
+        from theorycheck.executors import open_executor
+
+        with open_executor("local", jobs=jobs) as pool:
+            for _, item in pool.map(_run_task, tasks):
                 record(item)
     results = []
     timing: dict[str, float] = {}

@@ -15,6 +15,7 @@ import numpy as np
 import pytest
 
 import theorycheck
+from theorycheck.claims import default_registry
 from theorycheck.claims.false_alarms import count_false_alarms
 from theorycheck.cli import main
 from theorycheck.journal import Journal, JournalEntry, JournalError, JournalWarning
@@ -98,6 +99,10 @@ def test_not_a_journal(tmp_path: Path, text: str, match: str) -> None:
         Journal.resume(tmp_path / "missing.jsonl", profile="quick", seeds=SEEDS, claims=[])
 
 
+#: Tasks per seed of DECOMP: claim, negative control and boundary control.
+_VARIANTS = len(default_registry().get("DECOMP").variants)
+
+
 def test_cli_journal_options(tmp_path: Path, capsys: Any) -> None:
     j = str(tmp_path / "j.jsonl")
     assert main(["false-alarms", "--journal", j, "--resume", j]) == 2
@@ -127,14 +132,14 @@ def test_interrupted_campaign_resumes_to_the_uninterrupted_result(tmp_path: Path
     doc = json.loads(out.read_text(encoding="utf-8"))
     assert _counts(doc) == [{k: v for k, v in c.to_dict().items() if k != "seconds"}
                             for c in uninterrupted]
-    assert len(path.read_text(encoding="utf-8").splitlines()) == 1 + 2 * len(SEEDS)
+    assert len(path.read_text(encoding="utf-8").splitlines()) == 1 + _VARIANTS * len(SEEDS)
 
 
 def test_resume_after_sigkill_at_a_random_point(tmp_path: Path) -> None:
     """A real ``theorycheck false-alarms`` process killed with SIGKILL, then resumed."""
     seeds = 8
     journal, out = tmp_path / "j.jsonl", tmp_path / "fa.json"
-    kill_after = int(np.random.default_rng(13).integers(2, 2 * seeds - 2))  # finished tasks
+    kill_after = int(np.random.default_rng(13).integers(2, _VARIANTS * seeds - 2))  # finished tasks
     env = dict(os.environ, PYTHONPATH=str(ROOT), OPENBLAS_NUM_THREADS="1", OMP_NUM_THREADS="1")
     argv = [sys.executable, "-m", "theorycheck", "false-alarms", "--seeds", str(seeds),
             "--claims", "DECOMP", "-o", str(out)]
@@ -154,7 +159,7 @@ def test_resume_after_sigkill_at_a_random_point(tmp_path: Path) -> None:
     assert proc.returncode == -signal.SIGKILL, log.read_text(encoding="utf-8")
     assert not out.exists()
     done = len(journal.read_bytes().splitlines()) - 1
-    assert kill_after <= done < 2 * seeds  # killed part-way
+    assert kill_after <= done < _VARIANTS * seeds  # killed part-way
     assert main(["false-alarms", "--seeds", str(seeds), "--claims", "DECOMP", "--resume",
                  str(journal), "-o", str(out)]) == 0
     resumed = json.loads(out.read_text(encoding="utf-8"))

@@ -87,9 +87,10 @@ def test_progress_bar_on_a_terminal_shows_counts() -> None:
     assert "sweep:" in screen.getvalue() and "0/3" in screen.getvalue()  # count and total
     screen = _Terminal()
     with _progress.TaskProgress("verify", screen) as bar:
-        run = run_claims(ids=["DECOMP"], progress=bar)  # told 2 tasks, then advanced twice
+        run = run_claims(ids=["DECOMP"], progress=bar)  # told 3 tasks, then advanced three times
     text = screen.getvalue()
-    assert "2/2" in text and "DECOMP claim" in text and "DECOMP negative_control" in text
+    assert "3/3" in text and "DECOMP claim" in text
+    assert "DECOMP negative_control" in text and "DECOMP boundary_control" in text
     assert run.results[0].claim.id == "DECOMP"
 
 

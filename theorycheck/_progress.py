@@ -5,6 +5,9 @@ redirected output, ``pytest`` and CI logs stay clean.  Two helpers:
 
 ``progress(iterable, total=, desc=)``
     Wrap a loop (audit tables, sweeps): a tqdm bar on a terminal, the iterable itself otherwise.
+``task_reporter(desc)``
+    A context manager yielding a message hook for the audit tables: a :class:`TaskProgress`
+    on a terminal, ``print`` otherwise (the per-row lines stay in logs).
 ``task_progress(desc)``
     A callable for the ``progress=`` hook of :func:`theorycheck.claims.runner.run_claims` and
     :func:`theorycheck.claims.false_alarms.count_false_alarms`: each call advances the bar by
@@ -14,11 +17,13 @@ redirected output, ``pytest`` and CI logs stay clean.  Two helpers:
 
 from __future__ import annotations
 
+import contextlib
 import sys
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Iterator
 from typing import Any, Protocol, TypeVar, runtime_checkable
 
-__all__ = ["progress", "task_progress", "TaskProgress", "CountedProgress", "is_terminal"]
+__all__ = ["progress", "task_progress", "task_reporter", "TaskProgress", "CountedProgress",
+           "is_terminal"]
 
 T = TypeVar("T")
 
@@ -105,3 +110,17 @@ class TaskProgress:
 def task_progress(desc: str, stream: Any = None) -> TaskProgress | None:
     """A :class:`TaskProgress` on ``stream`` (default stderr), or ``None`` if not a terminal."""
     return TaskProgress(desc, stream) if is_terminal(stream) else None
+
+
+@contextlib.contextmanager
+def task_reporter(desc: str, stream: Any = None) -> Iterator[Callable[[str], None]]:
+    """Yield a per-task message hook: a :class:`TaskProgress` bar on a terminal, else ``print``.
+
+    The bar (if any) is closed on exit, also when the body raises.
+    """
+    bar = task_progress(desc, stream)
+    if bar is None:
+        yield print
+        return
+    with bar:
+        yield bar

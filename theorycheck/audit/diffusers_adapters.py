@@ -49,6 +49,8 @@ from unittest import mock
 import numpy as np
 from numpy.typing import NDArray
 
+from theorycheck._atomic import atomic_write_text
+from theorycheck._progress import CountedProgress, task_reporter
 from theorycheck.audit.verdict import AuditResult, audit_sampler
 from theorycheck.designs import make_design
 from theorycheck.errors import InvalidParameterError
@@ -322,6 +324,8 @@ def run_diffusers_audit(*, seed: int = 0, names: Sequence[str] | None = None,
     comparisons: dict[str, DesignComparison] = {}
     expected: dict[str, str] = {}
     seeds = np.random.SeedSequence(seed).spawn(len(chosen))
+    if isinstance(progress, CountedProgress):
+        progress.expect(len(chosen))
     for name, child in zip(chosen, seeds, strict=True):
         spec = SCHEDULERS[name]
         sampler = make_scheduler_sampler(name)
@@ -406,13 +410,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--only", nargs="*", default=None, help="scheduler names")
     args = parser.parse_args(argv)
-    run = run_diffusers_audit(seed=args.seed, names=args.only, progress=print)
+    with task_reporter("diffusers audit") as report:
+        run = run_diffusers_audit(seed=args.seed, names=args.only, progress=report)
     path = Path(args.report)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(_markdown(run), encoding="utf-8")
+    atomic_write_text(path, _markdown(run))
     print(f"report written to {path} ({run['seconds']:.0f} s)")
     if args.json:
-        Path(args.json).write_text(json.dumps(_json(run), indent=2) + "\n", encoding="utf-8")
+        atomic_write_text(args.json, json.dumps(_json(run), indent=2) + "\n")
     mismatched = [n for n, r in run["results"].items() if r.verdict.value != run["expected"][n]]
     for name in mismatched:
         print(f"verdict differs from the theory's prediction: {name}")

@@ -23,6 +23,8 @@ from typing import Any
 
 import numpy as np
 
+from theorycheck._atomic import atomic_path, atomic_write_text
+from theorycheck._progress import CountedProgress, task_reporter
 from theorycheck.audit.causes import CauseBreakdown, cause_breakdown
 from theorycheck.audit.diffusers_build import NOT_APPLICABLE, _imports, make_diffusers_loop
 from theorycheck.audit.order import ORDER_STEPS, ROUGH, SMOOTH, OrderResult, measure_order
@@ -115,6 +117,8 @@ def run_table(*, seed: int = 0, labels: Sequence[str] | None = None, orders: boo
     start = time.perf_counter()
     chosen = [c for c in CONFIGS if labels is None or c[0] in labels]
     seeds = np.random.SeedSequence(seed).spawn(len(chosen))
+    if isinstance(progress, CountedProgress):
+        progress.expect(len(chosen))
     rows: dict[str, dict[str, Any]] = {}
     for (label, cls, config, kwargs, steps), child in zip(chosen, seeds, strict=True):
         row_start = time.perf_counter()
@@ -335,8 +339,11 @@ def _figure(run: dict[str, Any], path: Path) -> bool:
     handles, names = axes[0].get_legend_handles_labels()
     fig.legend(handles, names, fontsize=7, loc="center right")
     fig.tight_layout(rect=(0.0, 0.0, 0.8, 1.0))
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
+    try:
+        with atomic_path(path) as tmp:  # an interrupted run keeps the previous figure
+            fig.savefig(tmp, dpi=110, format=path.suffix.lstrip(".") or "png")
+    finally:
+        plt.close(fig)
     return True
 
 
@@ -363,15 +370,16 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--only", nargs="*", default=None, help="row labels")
     parser.add_argument("--no-orders", action="store_true")
     args = parser.parse_args(argv)
-    run = run_table(seed=args.seed, labels=args.only, orders=not args.no_orders, progress=print)
+    with task_reporter("diffusers table") as report:
+        run = run_table(seed=args.seed, labels=args.only, orders=not args.no_orders,
+                        progress=report)
     path = Path(args.report)
-    path.parent.mkdir(parents=True, exist_ok=True)
     fig_path = path.with_name(path.stem + "-order.png")
     figure = fig_path.name if _figure(run, fig_path) else None
-    path.write_text(table_markdown(run, figure), encoding="utf-8")
+    atomic_write_text(path, table_markdown(run, figure))
     print(f"report written to {path} ({run['seconds']:.0f} s)")
     if args.json:
-        Path(args.json).write_text(json.dumps(_json(run), indent=2) + "\n", encoding="utf-8")
+        atomic_write_text(args.json, json.dumps(_json(run), indent=2) + "\n")
     failed = [label for label, r in run["rows"].items() if r["audits"]["float64"].total is None]
     for label in failed:
         print(f"float64 run failed: {label}")

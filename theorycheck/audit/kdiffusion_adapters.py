@@ -25,7 +25,7 @@ import functools
 import json
 import math
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -34,6 +34,8 @@ from unittest import mock
 import numpy as np
 from numpy.typing import NDArray
 
+from theorycheck._atomic import atomic_write_text
+from theorycheck._progress import CountedProgress, task_reporter
 from theorycheck.audit.causes import CauseBreakdown, cause_breakdown
 from theorycheck.audit.order import ORDER_STEPS, ROUGH, SMOOTH, OrderResult, measure_order
 from theorycheck.audit.scheduler_loop import MODES, EndPoint
@@ -192,13 +194,19 @@ def _ideal_chain(name: str, steps: int) -> KDiffusionChain:
     return make_kdiffusion_chain(name, steps).with_mode("ideal")
 
 
-def run_kdiffusion_table(*, seed: int = 0, steps: int = 50, orders: bool = True
-                         ) -> dict[str, Any]:
-    """Per-cause audit (float32 as shipped) and, for deterministic samplers, measured orders."""
+def run_kdiffusion_table(*, seed: int = 0, steps: int = 50, orders: bool = True,
+                         progress: Callable[[str], None] | None = None) -> dict[str, Any]:
+    """Per-cause audit (float32 as shipped) and, for deterministic samplers, measured orders.
+
+    ``progress`` is called with one line per sampler (a
+    :class:`~theorycheck._progress.CountedProgress` is first told how many).
+    """
     torch, _sampling = _imports()
     import k_diffusion
     start = time.perf_counter()
     rows: dict[str, Any] = {}
+    if isinstance(progress, CountedProgress):
+        progress.expect(len(SAMPLERS))
     for (name, (_fn, _kw, stochastic)), child in zip(
             SAMPLERS.items(), np.random.SeedSequence(seed).spawn(len(SAMPLERS)), strict=True):
         audit = cause_breakdown(make_kdiffusion_chain(name, steps), rng=np.random.default_rng(child))
@@ -208,8 +216,10 @@ def run_kdiffusion_table(*, seed: int = 0, steps: int = 50, orders: bool = True
                 order[factor.name] = measure_order(
                     functools.partial(_ideal_chain, name), factor, name=name)
         rows[name] = {"audit": audit, "orders": order}
-        print(f"{name}: {audit.verdict} ({audit.dominating})"
-              + "".join(f"; order {k} {o.order.value:.2f}" for k, o in order.items() if o.order))
+        if progress is not None:
+            progress(f"{name}: {audit.verdict} ({audit.dominating})"
+                     + "".join(f"; order {k} {o.order.value:.2f}"
+                               for k, o in order.items() if o.order))
     return {"rows": rows, "seed": seed, "steps": steps, "seconds": time.perf_counter() - start,
             "versions": {"torch": torch.__version__,
                          "k-diffusion": getattr(k_diffusion, "__version__", "0.1.1.post1")}}
@@ -273,15 +283,16 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--steps", type=int, default=50)
     parser.add_argument("--no-orders", action="store_true")
     args = parser.parse_args(argv)
-    run = run_kdiffusion_table(seed=args.seed, steps=args.steps, orders=not args.no_orders)
+    with task_reporter("k-diffusion table") as report:
+        run = run_kdiffusion_table(seed=args.seed, steps=args.steps, orders=not args.no_orders,
+                                   progress=report)
     path = Path(args.report)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(kdiffusion_markdown(run), encoding="utf-8")
+    atomic_write_text(path, kdiffusion_markdown(run))
     if args.json:
         payload = {name: {"audit": r["audit"].to_dict(),
                           "orders": {k: o.to_dict() for k, o in r["orders"].items()}}
                    for name, r in run["rows"].items()}
-        Path(args.json).write_text(json.dumps(payload, indent=2) + "\n", encoding="utf-8")
+        atomic_write_text(args.json, json.dumps(payload, indent=2) + "\n")
     print(f"report written to {path} ({run['seconds']:.0f} s)")
     failed = [n for n, r in run["rows"].items() if r["audit"].total is None]
     return 0 if not failed else 1

@@ -26,6 +26,8 @@ from typing import Any
 
 import numpy as np
 
+from theorycheck._atomic import atomic_path
+from theorycheck._progress import progress
 from theorycheck.errors import SpecError
 from theorycheck.experiments import Measurement, measure
 from theorycheck.spec import parse_spec
@@ -109,7 +111,7 @@ def expand_sweep(raw: Mapping[str, Any]) -> tuple[dict[str, list[Any]], list[tup
 
 
 def run_sweep(raw: Mapping[str, Any], *, method: str | None = None) -> SweepResult:
-    """Measure every case of a sweep spec.
+    """Measure every case of a sweep spec (a progress bar on stderr when it is a terminal).
 
     Parameters
     ----------
@@ -130,7 +132,7 @@ def run_sweep(raw: Mapping[str, Any], *, method: str | None = None) -> SweepResu
     axes, cases = expand_sweep(raw)
     results = []
     metrics: tuple[str, ...] = ()
-    for params, case in cases:
+    for params, case in progress(cases, total=len(cases), desc="sweep"):
         try:
             spec = parse_spec(case)
         except SpecError as exc:
@@ -224,7 +226,9 @@ def plot_sweep(result: SweepResult, path: str | Path, *, title: str | None = Non
         fig.suptitle(title, fontsize=10)
     fig.tight_layout()
     out = Path(path)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(out, dpi=120)
-    plt.close(fig)
+    try:
+        with atomic_path(out) as tmp:  # an interrupted run keeps the previous figure
+            fig.savefig(tmp, dpi=120, format=out.suffix.lstrip(".") or "png")
+    finally:
+        plt.close(fig)
     return out

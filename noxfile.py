@@ -149,15 +149,12 @@ def bench(session: nox.Session) -> None:
 def rough(session: nox.Session) -> None:
     """Rough targets: TV·T/log T of the two-point mixture as its component sd goes 1e-2 → 1e-6.
 
-    Writes reports/rough-targets.json (per sd: ratios over T, growth, asymptotic start).
+    Writes reports/rough-targets.json atomically (per sd: ratios over T, growth, asymptotic
+    start); posargs go to ``python -m theorycheck.rough_targets`` (e.g. ``--sds 1e-2 1e-3``).
     """
     session.install("-e", ".[test]")
-    session.run("python", "-c", "import json; from theorycheck.rough_targets import "
-                "measure_rough_scan as m; docs = [m(sds=(1e-2, 1e-3, 1e-4, 1e-6), "
-                "num_steps=(25, 50, 100, 200, 400), design=d).summary() for d in "
-                "('ddpm_posterior', 'ddim')]; open('reports/rough-targets.json', 'w').write("
-                "json.dumps(docs, indent=2) + '\\n'); print(json.dumps(docs, indent=1))",
-                env=ONE_THREAD)
+    session.run("python", "-m", "theorycheck.rough_targets", "--out", "reports/rough-targets.json",
+                *session.posargs, env=ONE_THREAD)
 
 
 @nox.session(name="li-yan-figure", python=PYTHON)

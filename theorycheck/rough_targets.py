@@ -9,23 +9,30 @@ limit) by the k = 1 grid quadrature of :func:`theorycheck.experiments.measure`.
 
 Reported per ``s``: the normalised ratio ``r(T) = TV·T/log T`` over the T grid, its largest value,
 and where the asymptotic regime starts (:func:`asymptotic_start`).  The cost grows like ``T²/s``
-until ``s ≈ 1/T``, so the scan runs in a nox session (``nox -s rough``), not in CI.
+until ``s ≈ 1/T``, so the scan runs in a nox session (``nox -s rough``, which calls
+``python -m theorycheck.rough_targets``), not in CI.
 """
 
 from __future__ import annotations
 
+import argparse
+import json
 import math
+import sys
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 
+from theorycheck._atomic import atomic_write_text
+from theorycheck._progress import progress
 from theorycheck._validation import check_int, check_real
 from theorycheck.errors import InvalidParameterError, TheorycheckError
 from theorycheck.results import ErrorKind, Estimate
 
-__all__ = ["RoughPoint", "RoughScan", "asymptotic_start", "measure_rough_scan"]
+__all__ = ["RoughPoint", "RoughScan", "asymptotic_start", "measure_rough_scan", "write_rough_scan",
+           "main"]
 
 #: The regime is asymptotic from the first T after which r changes by at most 10 % per doubling
 #: of T (the smooth targets of RATE-TV change by 0.5-4 % per doubling).
@@ -154,19 +161,62 @@ def measure_rough_scan(*, sds: Sequence[float], num_steps: Sequence[int],
     if not sd_list or not t_list:
         raise InvalidParameterError("`sds` and `num_steps` must not be empty")
     points, out_of_reach = [], []
-    for sd in sd_list:
+    pairs = [(sd, t) for sd in sd_list for t in t_list]
+    for sd, t in progress(pairs, total=len(pairs), desc=f"rough scan ({design})"):
         target = SubspaceGaussianMixture.create(
             np.array([0.3, 0.7]), np.array([[-1.0], [1.0]]), np.full((2, 1, 1), sd * sd))
-        for t in t_list:
-            sampler = make_design(design, two_phase(t, c0=c0, c1=c1))
-            try:
-                tv = measure(target, sampler, rng=np.random.default_rng(0), metrics=("tv",),
-                             max_num_points=max_num_points).values["tv"]
-            except TheorycheckError as exc:  # the k = 1 grid's limits (sharp targets)
-                out_of_reach.append(f"sd={sd:g}, T={t}: {exc}")
-                continue
-            scale = t / math.log(t)
-            points.append(RoughPoint(sd=sd, num_steps=t, tv=tv, ratio=Estimate(
-                value=tv.value * scale, stderr=tv.stderr * scale,
-                method=f"TV·T/log T; {tv.method}", error_kind=ErrorKind.TOLERANCE)))
+        sampler = make_design(design, two_phase(t, c0=c0, c1=c1))
+        try:
+            tv = measure(target, sampler, rng=np.random.default_rng(0), metrics=("tv",),
+                         max_num_points=max_num_points).values["tv"]
+        except TheorycheckError as exc:  # the k = 1 grid's limits (sharp targets)
+            out_of_reach.append(f"sd={sd:g}, T={t}: {exc}")
+            continue
+        scale = t / math.log(t)
+        points.append(RoughPoint(sd=sd, num_steps=t, tv=tv, ratio=Estimate(
+            value=tv.value * scale, stderr=tv.stderr * scale,
+            method=f"TV·T/log T; {tv.method}", error_kind=ErrorKind.TOLERANCE)))
     return RoughScan(design=design, points=tuple(points), out_of_reach=tuple(out_of_reach))
+
+
+#: The scan of ``nox -s rough`` (component sds, T grid, designs).
+DEFAULT_SDS = (1e-2, 1e-3, 1e-4, 1e-6)
+DEFAULT_NUM_STEPS = (25, 50, 100, 200, 400)
+DEFAULT_DESIGNS = ("ddpm_posterior", "ddim")
+
+
+def write_rough_scan(path: str, *, sds: Sequence[float] = DEFAULT_SDS,
+                     num_steps: Sequence[int] = DEFAULT_NUM_STEPS,
+                     designs: Sequence[str] = DEFAULT_DESIGNS) -> list[dict[str, Any]]:
+    """Run :func:`measure_rough_scan` for each design and write the summaries as JSON.
+
+    The file (a list of :meth:`RoughScan.summary` dicts, one per design) is written atomically:
+    an interrupted scan leaves a previous file intact.  Returns the list written.
+    """
+    docs = [measure_rough_scan(sds=sds, num_steps=num_steps, design=d).summary() for d in designs]
+    atomic_write_text(path, json.dumps(docs, indent=2) + "\n")
+    return docs
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """``python -m theorycheck.rough_targets [--out PATH] [--sds ...] [--steps ...]``."""
+    parser = argparse.ArgumentParser(prog="theorycheck.rough_targets",
+                                     description="Rough-target scan: TV·T/log T as sd → 0.")
+    parser.add_argument("--out", default="reports/rough-targets.json")
+    parser.add_argument("--sds", type=float, nargs="+", default=list(DEFAULT_SDS))
+    parser.add_argument("--steps", type=int, nargs="+", default=list(DEFAULT_NUM_STEPS))
+    parser.add_argument("--designs", nargs="+", default=list(DEFAULT_DESIGNS))
+    args = parser.parse_args(argv)
+    try:
+        docs = write_rough_scan(args.out, sds=args.sds, num_steps=args.steps,
+                                designs=args.designs)
+    except TheorycheckError as exc:
+        print(f"theorycheck.rough_targets: error: {exc}", file=sys.stderr)
+        return 2
+    print(json.dumps(docs, indent=1))
+    print(f"written to {args.out}")
+    return 0
+
+
+if __name__ == "__main__":  # pragma: no cover
+    raise SystemExit(main())

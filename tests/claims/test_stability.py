@@ -35,6 +35,26 @@ def test_quick_claim_passes_and_control_fails(outcomes, claim_id: str) -> None:
         outcomes[(claim_id, Variant.CONTROL)].summary
 
 
+def _boundary(claim_id: str) -> CheckOutcome:
+    registry = Registry()
+    register(registry)
+    return registry.get(claim_id).check(CheckContext(claim_id=claim_id, profile="quick",
+                                                     variant=Variant.BOUNDARY, seed=0))
+
+
+def test_ddim_boundary_control_fails_at_its_resolution() -> None:
+    from theorycheck.claims.stability import _ddim_boundary
+
+    outcome = _boundary("STAB-DDIM")
+    assert outcome.verdict is Verdict.FAIL, outcome.summary
+    (fit,) = outcome.fits.values()
+    assert fit["slope"] == pytest.approx(0.8, abs=1e-3)
+    # The stated resolution (exact closed forms: seed-independent).
+    ctx = CheckContext(claim_id="STAB-DDIM", profile="quick", variant=Variant.BOUNDARY, seed=0)
+    assert _ddim_boundary(ctx, 0.899).verdict is Verdict.FAIL
+    assert _ddim_boundary(ctx, 0.901).verdict is Verdict.PASS
+
+
 def test_ddim_slopes_and_rough_gap(outcomes) -> None:
     fits = outcomes[("STAB-DDIM", Variant.CLAIM)].fits
     for family in ("free", "data"):

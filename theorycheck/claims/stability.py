@@ -82,6 +82,10 @@ _SLOPE_TOL = 0.1
 #: "Breaks": TV_e grows from ω_min to ω_max with an end-to-end log-log slope at least this
 #: (→ 1 when ε_Jacobi dominates; 0.25 = a factor 2 over ω = 1 → 16), 2σ clear of it.
 _BREAK_SLOPE = 0.25
+#: STAB-DDIM boundary control: the exact data-free offset TVs presented as a law TV ∝ ε^0.8
+#: (judged against ε_score^(1/0.8)): just outside the slope band 1 ± 0.1.  Measured resolution
+#: (quick; exact closed forms, so seed-independent): a law ε^0.899 FAILs, ε^0.901 passes.
+_BOUNDARY_SCORE_POWER = 0.8
 
 _SOURCE = Source(paper="Li, Wei, Chi & Chen", arxiv="2408.02320",
                  location="main theorem (TV ≲ d/T + sqrt(d) ε_score + d ε_Jacobi) and its score-error "
@@ -220,6 +224,8 @@ def _check_ddim(ctx: CheckContext) -> CheckOutcome:
     parts: list[str] = []
     verdicts = []
     families: list[tuple[str, SubspaceGaussianMixture | None, list[PerturbedRun]]] = []
+    if ctx.variant is Variant.BOUNDARY:
+        return _ddim_boundary(ctx, _BOUNDARY_SCORE_POWER)
     if ctx.variant is Variant.CLAIM:
         families.append(("offset, data-free (ε_Jacobi = 0)", None,
                          [run(ddim, amplitude=a) for a in grid["offsets"]]))
@@ -255,6 +261,25 @@ def _check_ddim(ctx: CheckContext) -> CheckOutcome:
                              fits=fits, parts=parts, points=points, label="sine"))
     return CheckOutcome(verdict=_combine(verdicts), summary="; ".join(parts),
                         measured=parts[0].split(": ", 1)[1], points=tuple(points), fits=fits,
+                        details={"notes": notes, "plots": _PLOTS_DDIM})
+
+
+def _ddim_boundary(ctx: CheckContext, power: float) -> CheckOutcome:
+    """STAB-DDIM's part (a) on the nearest wrong law: the exact data-free offset TVs judged
+    against ``ε_score^(1/power)``, i.e. as a TV growing like ``ε_score^power``."""
+    runs = [_runner(ctx.profile)(make_design("ddim", _schedule(ctx.profile)), amplitude=a)
+            for a in _GRIDS[ctx.profile]["offsets"]]
+    fits: dict[str, Any] = {}
+    parts: list[str] = []
+    verdict = _fit(f"effect_tv_vs_eps_score^(1/{power:g})",
+                   [r.measures.eps_score.value ** (1.0 / power) for r in runs], runs,
+                   predicted=1.0, kind="two_sided", tol=_SLOPE_TOL, fits=fits, parts=parts)
+    points = tuple(_point(r, {"family": f"boundary: offset, data-free, as TV ∝ ε^{power:g}",
+                              "design": "ddim", "role": "eps_score"}) for r in runs)
+    notes = [_NOTE, f"Boundary control: part (a) with TV_e judged as a law in ε_score^{power:g} "
+                    "(x-axis ε_score^(1/power)); the data-free offsets are exact."]
+    return CheckOutcome(verdict=verdict, summary="; ".join(parts),
+                        measured=parts[0].split(": ", 1)[1], points=points, fits=fits,
                         details={"notes": notes, "plots": _PLOTS_DDIM})
 
 
@@ -428,6 +453,10 @@ def register(registry: Any) -> None:
         grids=grids,
         negative_control=(f"ε_score slope measured on a rough family with a·ω = {_A_OMEGA:g} "
                           "(ε_score → 0 while ε_Jacobi stays): TV is not linear in ε_score"),
+        boundary_control=(f"the nearest wrong law TV ∝ ε_score^{_BOUNDARY_SCORE_POWER:g}: the "
+                          "exact data-free offset TVs judged against ε_score^(1/"
+                          f"{_BOUNDARY_SCORE_POWER:g}) by the same slope check (1 ± "
+                          f"{_SLOPE_TOL:g}); resolution: a law ε^0.899 fails, ε^0.901 passes"),
         check=_check_ddim))
     registry.register(Claim(
         id="STAB-ROUGH", title="An ℓ2-small rough score error breaks DDIM, not DDPM",

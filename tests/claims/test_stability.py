@@ -144,3 +144,12 @@ def test_bad_input() -> None:
         perturbed_run(design, amplitude=0.1).full_tv_bounds(1)
     with pytest.raises(InvalidParameterError, match="`data` must be a one-dimensional"):
         perturbed_run(design, amplitude=0.1, data="mixture")  # type: ignore[arg-type]
+
+
+def test_ddpm_boundary_control_fails_on_the_d_slope_only() -> None:
+    outcome = _boundary("STAB-DDPM")
+    assert outcome.verdict is Verdict.FAIL, outcome.summary
+    # A 1.5e-3 variance error: ε_score-linearity and the ℓ2 bound still hold; d gives it away.
+    assert outcome.fits["effect_tv_vs_eps_score"]["slope"] == pytest.approx(1.0, abs=0.01)
+    assert "at 0 of" in outcome.summary
+    assert 0.1 < outcome.fits["tv_vs_d"]["slope"] < 0.4

@@ -153,3 +153,12 @@ def test_ddpm_boundary_control_fails_on_the_d_slope_only() -> None:
     assert outcome.fits["effect_tv_vs_eps_score"]["slope"] == pytest.approx(1.0, abs=0.01)
     assert "at 0 of" in outcome.summary
     assert 0.1 < outcome.fits["tv_vs_d"]["slope"] < 0.4
+
+
+def test_rough_boundary_control_fails_just_below_the_break_threshold() -> None:
+    outcome = _boundary("STAB-ROUGH")
+    assert outcome.verdict is Verdict.FAIL, outcome.summary
+    fit = outcome.fits["ddim_effect_tv_vs_omega_free"]
+    # DDIM still grows with ω (slope > 0), but just too slowly: 2σ below the threshold.
+    assert 0.15 < fit["end_to_end_slope"] + 2 * fit["stderr"] < fit["threshold"]
+    assert "above its ℓ2 bound at 0 point(s)" in outcome.summary

@@ -358,8 +358,10 @@ def _check_with_power(ctx: CheckContext, d_power: float) -> CheckOutcome:
         return outcome
     notes = [f"Boundary control: the TVs are judged against d^{d_power:g}|R_t-1| instead of "
              "sqrt(d)|R_t-1| (ratio and spread below refer to that law)."]
-    return dataclasses.replace(outcome, details={**outcome.details,
-                                                 "notes": notes + outcome.details["notes"]})
+    summary = (f"boundary law d^{d_power:g}|R_t-1| (the ratio below is TV over it): "
+               + outcome.summary)
+    return dataclasses.replace(outcome, summary=summary, details={
+        **outcome.details, "notes": notes + outcome.details["notes"]})
 
 
 def _verdict(points: list[MeasuredPoint], judged: list[tuple[float, float, float]],

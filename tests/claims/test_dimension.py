@@ -198,3 +198,17 @@ def test_multi_dimension_rejects_non_grid_targets() -> None:
         measure_ambient_dims(joint, design, (4,), rng=np.random.default_rng(0))
     with pytest.raises(InvalidParameterError, match=r"`target` must be a ProductMixture"):
         measure_leading_factors(joint, design, (1,), rng=np.random.default_rng(0))  # type: ignore[arg-type]
+
+
+def test_ambient_boundary_control_fails_on_a_d_to_the_1_2_law(quick_results: dict[str, Any]
+                                                               ) -> None:
+    (claim,) = [c for c in quick_results["claims"] if c["id"] == "AMBIENT"]
+    assert claim["boundary_control_verdict"] == "FAIL"
+    (fit,) = claim["boundary_control_result"]["fits"].values()
+    assert fit["verdict"] == "FAIL"
+    assert 1.15 < fit["raw"]["slope"] < 1.25
+    # The points carry the unscaled KLs: their own slope is the claim's 1.
+    points = claim["boundary_control_result"]["points"]
+    d = np.array([p["params"]["d"] for p in points], dtype=float)
+    kl = np.array([p["estimates"]["kl"]["value"] for p in points])
+    assert np.polyfit(np.log(d), np.log(kl), 1)[0] == pytest.approx(1.0, abs=0.05)

@@ -193,3 +193,16 @@ def test_invalid_arguments() -> None:
         one_step_tv(var, 2)
     with pytest.raises(InvalidParameterError, match="`rtol` must be"):
         one_step_tv(var, 10, rtol=0.5)
+
+
+def test_boundary_control_fails_just_beyond_the_resolution() -> None:
+    from theorycheck.claims.one_step import _check_with_power
+
+    boundary = _run(Variant.BOUNDARY)
+    assert boundary.verdict is Verdict.FAIL, boundary.summary
+    assert boundary.fits["bounded_ratio"]["verdict"] == "FAIL"
+    assert boundary.details["unexplained_points"] == 0  # fails on the spread alone
+    # The stated resolution: a d-power 0.526 still passes, 0.527 fails (exact TVs, no seed).
+    ctx = CheckContext(claim_id="ONESTEP", profile="quick", variant=Variant.BOUNDARY, seed=0)
+    assert _check_with_power(ctx, 0.526).verdict is Verdict.PASS
+    assert _check_with_power(ctx, 0.527).verdict is Verdict.FAIL

@@ -94,3 +94,13 @@ def test_unresolved_or_inexact_cannot_pass() -> None:
     empty = recover._Collector("structured")
     recover._noiseless_angles(empty)
     assert empty.verdicts["noiseless PCA exact"] is Verdict.FAIL
+
+
+def test_boundary_control_fails_on_an_n_to_the_minus_0_8_law() -> None:
+    outcome = _run(Variant.BOUNDARY)
+    assert outcome.verdict is Verdict.FAIL, outcome.summary
+    fit = outcome.fits["KL vs n"]
+    assert fit["verdict"] == "FAIL"
+    # Between the n^-0.8 bias law and the band's edge -0.9: a near miss, not a gross fault.
+    assert -0.9 < fit["raw"]["slope"] < -0.78
+    assert set(outcome.fits) == {"KL vs n", "TV vs n"}  # the n sweep only

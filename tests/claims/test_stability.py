@@ -35,6 +35,26 @@ def test_quick_claim_passes_and_control_fails(outcomes, claim_id: str) -> None:
         outcomes[(claim_id, Variant.CONTROL)].summary
 
 
+def _boundary(claim_id: str) -> CheckOutcome:
+    registry = Registry()
+    register(registry)
+    return registry.get(claim_id).check(CheckContext(claim_id=claim_id, profile="quick",
+                                                     variant=Variant.BOUNDARY, seed=0))
+
+
+def test_ddim_boundary_control_fails_at_its_resolution() -> None:
+    from theorycheck.claims.stability import _ddim_boundary
+
+    outcome = _boundary("STAB-DDIM")
+    assert outcome.verdict is Verdict.FAIL, outcome.summary
+    (fit,) = outcome.fits.values()
+    assert fit["slope"] == pytest.approx(0.8, abs=1e-3)
+    # The stated resolution (exact closed forms: seed-independent).
+    ctx = CheckContext(claim_id="STAB-DDIM", profile="quick", variant=Variant.BOUNDARY, seed=0)
+    assert _ddim_boundary(ctx, 0.899).verdict is Verdict.FAIL
+    assert _ddim_boundary(ctx, 0.901).verdict is Verdict.PASS
+
+
 def test_ddim_slopes_and_rough_gap(outcomes) -> None:
     fits = outcomes[("STAB-DDIM", Variant.CLAIM)].fits
     for family in ("free", "data"):
@@ -124,3 +144,21 @@ def test_bad_input() -> None:
         perturbed_run(design, amplitude=0.1).full_tv_bounds(1)
     with pytest.raises(InvalidParameterError, match="`data` must be a one-dimensional"):
         perturbed_run(design, amplitude=0.1, data="mixture")  # type: ignore[arg-type]
+
+
+def test_ddpm_boundary_control_fails_on_the_d_slope_only() -> None:
+    outcome = _boundary("STAB-DDPM")
+    assert outcome.verdict is Verdict.FAIL, outcome.summary
+    # A 1.5e-3 variance error: ε_score-linearity and the ℓ2 bound still hold; d gives it away.
+    assert outcome.fits["effect_tv_vs_eps_score"]["slope"] == pytest.approx(1.0, abs=0.01)
+    assert "at 0 of" in outcome.summary
+    assert 0.1 < outcome.fits["tv_vs_d"]["slope"] < 0.4
+
+
+def test_rough_boundary_control_fails_just_below_the_break_threshold() -> None:
+    outcome = _boundary("STAB-ROUGH")
+    assert outcome.verdict is Verdict.FAIL, outcome.summary
+    fit = outcome.fits["ddim_effect_tv_vs_omega_free"]
+    # DDIM still grows with ω (slope > 0), but just too slowly: 2σ below the threshold.
+    assert 0.15 < fit["end_to_end_slope"] + 2 * fit["stderr"] < fit["threshold"]
+    assert "above its ℓ2 bound at 0 point(s)" in outcome.summary

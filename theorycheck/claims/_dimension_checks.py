@@ -394,3 +394,32 @@ def ambient_outcome(results: Mapping[tuple[str, int], Sequence[Measurement]], *,
                + f"{len(verdicts)} slope checks → {verdict.value}")
     return CheckOutcome(verdict=verdict, summary=summary, measured=headline,
                         points=tuple(points), fits=fits, details={"plots": plots, "notes": notes})
+
+
+def ambient_boundary_outcome(measured: Sequence[Measurement], *, dims: tuple[int, ...],
+                             num_steps: int, design: str, extra_power: float) -> CheckOutcome:
+    """AMBIENT's KL-slope-in-d check on ``KL(d)·d^extra_power`` (a boundary law ``d^(1+p)``).
+
+    The relative errors of the measured KLs are kept, so the judged law has the claim's noise.
+    """
+    x = np.array(dims, dtype=float)
+    scale = x ** extra_power
+    kls = [m.values["kl"] for m in measured]
+    values = np.array([e.value for e in kls]) * scale
+    errors = np.array([e.stderr for e in kls]) * scale
+    fit = fit_slope(x, values, errors)
+    verdict = judge_slope(fit.raw, predicted=1.0, kind="two_sided", tolerance=AMBIENT_KL_TOL)
+    law = f"KL·d^{extra_power:g}"
+    text = f"kl vs d ({law}, {design}, T={num_steps}) {_slope_text(fit)} → {verdict.value}"
+    points = [MeasuredPoint(params={"d": d, "T": num_steps, "design": design,
+                                    "at_T": f"boundary {law}: {design}, T={num_steps}"},
+                            estimates={"kl": e}) for d, e in zip(dims, kls, strict=True)]
+    return CheckOutcome(
+        verdict=verdict, summary=f"boundary law KL ∝ d^{1 + extra_power:g}: {text}",
+        measured=text, points=tuple(points),
+        fits={f"kl vs d ({law}): {design}, T={num_steps}": {**fit.to_dict(),
+                                                            "verdict": verdict.value}},
+        details={"plots": [], "notes": [
+            f"Boundary control: the measured KL(d) of {design} at T = {num_steps} multiplied by "
+            f"d^{extra_power:g} (relative errors kept), judged by the KL-slope-in-d check "
+            f"(1 ± {AMBIENT_KL_TOL:g}); points carry the unscaled measurements."]})

@@ -62,6 +62,12 @@ _AMBIENT_GRID: dict[str, dict[str, Any]] = {
              "samples": 200_000},
 }
 _AMBIENT_DESIGNS = ("ddpm_posterior", "ddim")
+#: AMBIENT boundary control: the nearest wrong law KL ∝ d^1.2 — DDPM-posterior's measured KLs at
+#: the largest T times d^0.2 (same measurement noise, relative errors kept), through the same
+#: KL-slope-in-d check (1 ± 0.1).  One (design, T) only: ≈ 3 s CPU quick.  Measured (quick,
+#: seed 0): slope 1.201 [1.197, 1.205]; resolution (bisection on the extra power): d^(1+0.1029)
+#: FAILs, d^(1+0.1028) is INCONCLUSIVE (the unscaled slope is 1.001 [0.997, 1.005]).
+_BOUNDARY_EXTRA_POWER = 0.2
 _C0, _C1 = 2.0, 4.0
 
 
@@ -148,7 +154,22 @@ def _ambient_factor(index: int) -> tuple[tuple[float, float], tuple[float, float
     return ((weight, 1.0 - weight), (-half_gap, half_gap), (0.08 + 0.08 * v, 0.15 + 0.1 * u))
 
 
+def _ambient_boundary(ctx: CheckContext, extra_power: float) -> CheckOutcome:
+    """KL(d)·d^extra_power of DDPM-posterior at the largest T, judged by the KL-slope check."""
+    grid = _AMBIENT_GRID[ctx.profile]
+    dims = tuple(int(d) for d in grid["dims"])
+    num_steps = int(grid["T"][-1])
+    design = make_design(_AMBIENT_DESIGNS[0], two_phase(num_steps, c0=_C0, c1=_C1))
+    target = ProductMixture.create([_ambient_factor(i) for i in range(max(dims))])
+    measured = measure_leading_factors(target, design, dims, rng=ctx.point_rng(0),
+                                       num_samples=int(grid["samples"]))
+    return chk.ambient_boundary_outcome(measured, dims=dims, num_steps=num_steps,
+                                        design=_AMBIENT_DESIGNS[0], extra_power=extra_power)
+
+
 def _ambient_check(ctx: CheckContext) -> CheckOutcome:
+    if ctx.variant is Variant.BOUNDARY:
+        return _ambient_boundary(ctx, _BOUNDARY_EXTRA_POWER)
     grid = _AMBIENT_GRID[ctx.profile]
     dims = tuple(int(d) for d in grid["dims"])
     control = ctx.variant is Variant.CONTROL
@@ -244,6 +265,11 @@ def _ambient_claim() -> Claim:
         negative_control=("the low-dimensional target (k = 1, one factor of the family) embedded "
                           "in R^d with the same d grid: its error does not grow with d, so the "
                           "KL-slope-in-d check must fail"),
+        boundary_control=(f"the nearest wrong law KL ∝ d^{1 + _BOUNDARY_EXTRA_POWER:g}: "
+                          f"DDPM-posterior's measured KLs at the largest T times "
+                          f"d^{_BOUNDARY_EXTRA_POWER:g}, through the same KL-slope-in-d check "
+                          f"(1 ± {chk.AMBIENT_KL_TOL:g}); resolution (quick): an extra power "
+                          "0.1029 FAILs, 0.1028 does not (unscaled slope 1.001)"),
         check=_ambient_check)
 
 

@@ -311,6 +311,7 @@ def register(registry: Any) -> None:
         boundary_control=("k coordinates N(0, s_k²), s_k calibrated at T = 100 so that the "
                           "per-coordinate KL falls like k^-0.2, i.e. KL ∝ "
                           f"k^{_BOUNDARY_POWER:g} (the nearest wrong law): the k-check "
-                          "(95 % interval of the k-exponent ≥ 0.9) must FAIL.  Resolution: "
-                          "exponents below 0.9 by more than the fit's interval are rejected"),
+                          "(95 % interval of the k-exponent ≥ 0.9) must FAIL.  Resolution: any "
+                          "law k^a with a < 0.9 by more than the fit's 95 % half-width (~1e-5 "
+                          "on these exact-quadrature points) is rejected"),
         check=_check))

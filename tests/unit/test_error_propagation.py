@@ -132,3 +132,19 @@ def test_bad_input(schedule) -> None:
         predicted_crossover(0.0, 1e-3, 1)
     with pytest.raises(InvalidParameterError, match="`m` must be >= 1"):
         small_error_tv_coefficient(0)
+
+
+def test_ddim_floor_boundary_control_is_its_own_variant_and_fails() -> None:
+    """DDIM(η = 0.1) claimed to have DDIM's floor: TV_⊥/floor ≤ 0.836, outside [0.97, 1.03]."""
+    from theorycheck.claims import default_registry
+    from theorycheck.claims.types import CheckContext, Variant
+    from theorycheck.results import Verdict
+
+    claim = default_registry().get("DDIM-FLOOR")
+    assert claim.variants == (Variant.CLAIM, Variant.CONTROL, Variant.BOUNDARY)
+    assert "η = 0.1" in claim.boundary_control and "η = 0.1" not in claim.negative_control
+    ctx = CheckContext(claim_id="DDIM-FLOOR", profile="quick", variant=Variant.BOUNDARY, seed=0)
+    out = claim.check(ctx)
+    assert out.verdict is Verdict.FAIL, out.summary
+    assert {r["design"] for r in out.details["records"]} == {"ddim_eta(0.1)"}
+    assert max(max(r["ratios"]) for r in out.details["records"]) == pytest.approx(0.836, abs=2e-3)

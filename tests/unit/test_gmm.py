@@ -82,3 +82,36 @@ def test_agreement_section_reads_claim_json() -> None:
     gmm = next(line for line in table if "2504.05300" in line)
     assert "**PASS** (GMM-K): confirmed \\| at k = 1" in gmm  # cell text escaped
     assert "KL-SHARP not in these results" in next(line for line in table if "2410.09046" in line)
+
+
+def _boundary(claim_id: str):  # type: ignore[no-untyped-def]
+    from theorycheck.claims import default_registry
+    from theorycheck.claims.types import CheckContext, Variant
+
+    claim = default_registry().get(claim_id)
+    assert claim.variants == (Variant.CLAIM, Variant.CONTROL, Variant.BOUNDARY)
+    ctx = CheckContext(claim_id=claim_id, profile="quick", variant=Variant.BOUNDARY, seed=0)
+    return claim, claim.check(ctx)
+
+
+def test_gmm_k_boundary_control_is_its_own_variant_and_fails() -> None:
+    """Score error ∝ 0.03·log2 K: K-slope ≈ +0.24 on the quick grid, outside ±0.1."""
+    from theorycheck.results import Verdict
+
+    claim, out = _boundary("GMM-K")
+    assert "log2 K" in claim.boundary_control and "log2 K" not in claim.negative_control
+    assert out.verdict is Verdict.FAIL, out.summary
+    assert {pt.params["family"] for pt in out.points} == {"tilt 0.03·log2 K (boundary)"}
+    assert out.measured.startswith("K-slope +0.23")
+
+
+def test_coef_class_boundary_control_is_its_own_variant_and_fails() -> None:
+    """Off-curve design with d* ≈ 1e10: TV changes by 4.5 % from d = 2 to 1e9 (1 % allowed)."""
+    from theorycheck.results import Verdict
+
+    claim, out = _boundary("COEF-CLASS")
+    assert "1e10" in claim.boundary_control and "1e10" not in claim.negative_control
+    assert out.verdict is Verdict.FAIL, out.summary
+    (point,) = out.points
+    assert point.estimates["relative_change_in_d"].value == pytest.approx(0.0451, abs=5e-4)
+    assert point.params["max_abs_R_minus_one"] == pytest.approx(1.29e-4, rel=1e-2)

@@ -44,3 +44,18 @@ def test_literature_rows_split_k_and_T() -> None:
     assert len(rows) == 2
     assert "**PASS** (KL-SHARP): linear in k sharp: agreed (tensorisation)" in rows[0]
     assert "not judged (context from KL-SHARP, verdict PASS): 1/T rate attained" in rows[1]
+
+
+def test_boundary_control_is_its_own_variant_and_fails() -> None:
+    """The k^0.8 family is the boundary variant (not folded into the negative control)."""
+    from theorycheck.claims import default_registry
+
+    claim = default_registry().get("KL-SHARP")
+    assert claim.variants == (Variant.CLAIM, Variant.CONTROL, Variant.BOUNDARY)
+    assert "k^0.8" in claim.boundary_control and "k^0.8" not in claim.negative_control
+    ctx = CheckContext(claim_id="KL-SHARP", profile="quick", variant=Variant.BOUNDARY, seed=0)
+    out = claim.check(ctx)
+    assert out.verdict is Verdict.FAIL, out.summary
+    (family,) = out.details["k_families"]
+    assert family["fit"]["slope"] == pytest.approx(0.8, abs=2e-3)
+    assert family["fit"]["ci_high"] < 0.9

@@ -29,6 +29,9 @@ chain: TV·T/log T 0.43 at sd 0.1, 0.27 at 0.01, 0.05 at 0.003); a common shift 
 0.002·K is not either (an overlapping lattice shifted by one spacing nearly maps to itself:
 TV·T/log T 0.79, 2.66, 0.98 at K = 2, 8, 32).
 
+Boundary control (its own variant) — a score error growing like log K: weights tilted by
+``τ_K = 0.03·log₂K``; the same K-flatness check must FAIL.
+
 References
 ----------
 .. [1] G. Li, C. Cai, Y. Wei, arXiv:2504.05300 (abstract and summary pages read; theorem
@@ -73,6 +76,10 @@ _CONTROL_TILT_PER_COMPONENT = 0.015
 #: Boundary control: tilt 0.03·log2 K (0.03 at K = 2, 0.15 at K = 32, 0.18 at K = 64): a score
 #: error growing like log K, the slowest growth the check is meant to reject.
 _BOUNDARY_TILT_PER_LOG2 = 0.03
+_BOUNDARY_RESOLUTION = (
+    "Resolution: the K-slope tolerance ±0.1 admits a 1.4× change of TV·T/log T over K = 2..64; "
+    "a score error ∝ 0.03·log2 K on top of the discretisation error measured K-slope +0.24 "
+    "(quick grid), a pure TV ∝ log2 K 0.43-0.5.")
 _GRIDS: dict[str, dict[str, tuple[int, ...]]] = {
     "quick": {"K": (2, 8, 32), "T": (100,)},
     "full": {"K": (2, 4, 8, 16, 32, 64), "T": (100, 200)},
@@ -135,20 +142,24 @@ def _check(ctx: CheckContext) -> CheckOutcome:
     grid = _GRIDS[ctx.profile]
     points: list[MeasuredPoint] = []
     notes = ["k = 1 only (no k = 2 grid in this version)."]
-    if ctx.variant is Variant.CONTROL:
-        # Gross: tilt ∝ K.  Boundary: tilt ∝ log2 K (the nearest wrong law).  The control FAILs
-        # only if the flatness check rejects both.
-        gross = _scan(ctx, "tilt 0.015·K", lambda K: _CONTROL_TILT_PER_COMPONENT * K, points)
-        edge = _scan(ctx, "tilt 0.03·log2 K (boundary)",
-                     lambda K: _BOUNDARY_TILT_PER_LOG2 * math.log2(K), points)
-        worst = min((max(sl.values(), key=abs) for sl, _, _ in (gross, edge)), key=abs)
-        flat_any = abs(worst) <= _SLOPE_TOLERANCE
-        summary = "; ".join(_text(label, grid["K"], sl, rs) for label, (sl, rs, _) in
-                            (("model weights tilted by 0.015·K", gross),
-                             ("boundary: tilted by 0.03·log2 K", edge)))
+    if ctx.variant in (Variant.CONTROL, Variant.BOUNDARY):
+        # Control: tilt ∝ K (gross).  Boundary: tilt ∝ log2 K (the nearest wrong law).
+        if ctx.variant is Variant.CONTROL:
+            label, tilt = "model weights tilted by 0.015·K", (
+                lambda K: _CONTROL_TILT_PER_COMPONENT * K)
+            family = "tilt 0.015·K"
+        else:
+            label, tilt = "boundary: model weights tilted by 0.03·log2 K", (
+                lambda K: _BOUNDARY_TILT_PER_LOG2 * math.log2(K))
+            family = "tilt 0.03·log2 K (boundary)"
+        sl, rs, _ = _scan(ctx, family, tilt, points)
+        worst = max(sl.values(), key=abs)
+        if ctx.variant is Variant.BOUNDARY:
+            notes.append(_BOUNDARY_RESOLUTION)
         return CheckOutcome(
-            verdict=Verdict.PASS if flat_any else Verdict.FAIL, summary=summary,
-            measured=f"smallest K-slope {worst:+.3f} (tolerance ±{_SLOPE_TOLERANCE:g})",
+            verdict=Verdict.PASS if abs(worst) <= _SLOPE_TOLERANCE else Verdict.FAIL,
+            summary=_text(label, grid["K"], sl, rs),
+            measured=f"K-slope {worst:+.3f} (tolerance ±{_SLOPE_TOLERANCE:g})",
             points=tuple(points), details={"plots": [], "notes": notes})
     slopes, ratios_by_t, d_flat = _scan(ctx, "exact score", None, points)
     worst = max(slopes.values(), key=abs)
@@ -197,7 +208,11 @@ def register(registry: Any) -> None:
                               description="K-slope of TV·T/log T in [-0.1, 0.1]; flat in d"),
         grids={p: f"K ∈ {g['K']}, T ∈ {g['T']}, sd 0.05, two-phase (2, 4)"
                for p, g in _GRIDS.items()},
-        negative_control=("score error growing with K: the model's weights tilted by 0.015·K, "
-                          "and (boundary) by 0.03·log2 K; the K-flatness check must FAIL for "
-                          "both"),
+        negative_control=("score error growing with K: the model's weights tilted by 0.015·K "
+                          "(TV ≈ τ_K/4 grows ∝ K); the K-flatness check must FAIL"),
+        boundary_control=("score error growing like log K, the slowest growth the check is "
+                          "meant to reject: the model's weights tilted by 0.03·log2 K (0.03 at "
+                          "K = 2, 0.15 at K = 32); the K-flatness check (|slope| ≤ 0.1) must "
+                          "FAIL.  Resolution: |slope| ≤ 0.1 admits a 1.4× change over "
+                          "K = 2..64; this deviation measures slope ≈ +0.24 on the quick grid"),
         check=_check))

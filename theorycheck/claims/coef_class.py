@@ -31,7 +31,8 @@ References
 ----------
 .. [1] G. Li, Y. Yan, arXiv:2405.14861 (abstract: "a unique design of coefficients").
 .. [2] J. Liang, Z. Huang, Y. Chen, arXiv:2501.12982 (abstract: lower bound, "(near)
-   necessity" of Ho et al.'s and Song et al.'s coefficients; Theorem 5, the one-step bracket R_t - 1).
+   necessity" of Ho et al.'s and Song et al.'s coefficients; the one-step lower bound in
+   R_t - 1, Theorem 4 of v2).
 .. [3] C. Cai, Y. Jiao, G. Li, arXiv:2606.23627 (abstract: Õ(k/ε) in TV for a broad class).
 """
 
@@ -320,7 +321,8 @@ def _check(ctx: CheckContext) -> CheckOutcome:
             f" for max|R_t-1| {dev_hi:.2g}–{dev_lo:.2g}); not unique once η_t may vary (the "
             "λ-family)"),
         "Liang, Huang & Chen 2501.12982 ('nearly necessary')": (
-            "right in the sense of Theorem 5: any deviation from R_t = 1 is paid as "
+            "right in the sense of their one-step lower bound (Theorem 4 of v2): any deviation "
+            "from R_t = 1 is paid as "
             "sqrt(d)|R_t-1| and wins once d > d* ∝ |R_t-1|^-2 (predicted by exact propagation "
             f"within ×{max(factors) if factors else math.inf:.2f}); what is necessary is the zero "
             "set R_t = 1, not Ho's or Song's point on it"),

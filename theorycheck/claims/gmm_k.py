@@ -16,8 +16,8 @@ K = 2 (separated) down to 0.032 at K = 64 (0.6 sd: overlapping), so both regimes
   error propagation must be ≤ 1e-3·TV_k, so the total TV (between ``max`` and the sum of the
   parts) is flat to 0.1 %.
 
-Only k = 1 is measured (the k = 2 grid is not available in this version); the abstract's
-"approximately" GMM targets and its log factors were not read in detail.
+Only k = 1 is measured (the k = 2 grid of theorycheck.divergences.grid2d is not used here yet);
+the abstract's "approximately" GMM targets and its log factors were not read in detail.
 
 Negative control — a score error that grows with K by construction: the sampler uses the exact
 score of the same mixture with its weights tilted linearly, ``w_j ∝ 1 + τ_K(2j/(K-1) - 1)``,
@@ -141,7 +141,7 @@ def _text(label: str, ks: tuple[int, ...], slopes: dict[str, float],
 def _check(ctx: CheckContext) -> CheckOutcome:
     grid = _GRIDS[ctx.profile]
     points: list[MeasuredPoint] = []
-    notes = ["k = 1 only (no k = 2 grid in this version)."]
+    notes = ["k = 1 only (the k = 2 grid is not used by this claim yet)."]
     if ctx.variant in (Variant.CONTROL, Variant.BOUNDARY):
         # Control: tilt ∝ K (gross).  Boundary: tilt ∝ log2 K (the nearest wrong law).
         if ctx.variant is Variant.CONTROL:

@@ -230,8 +230,8 @@ def _check(ctx: CheckContext) -> CheckOutcome:
     notes = [
         "Judged: the k-direction only (what 2410.09046 states: linear dependence on k is sharp). "
         "On product targets KL_k = k·KL_1 is tensorisation, the paper's own argument; the check "
-        "guards the measurement chain.  No genuinely non-product k ≥ 2 target (no k = 2 grid "
-        "method in this version).",
+        "guards the measurement chain.  No genuinely non-product k ≥ 2 target is measured "
+        "(the k = 2 grid is not used by this claim yet).",
         "Reported (T-direction): with exact scores DDPM-posterior's KL decays like (log T/T)² on "
         "the 1-D families measured, not like 1/T: upper bounds k·polylog(T)/T are loose in T on "
         "these targets; what is sharp is k.  Marginal KL is quadratic in a small density "

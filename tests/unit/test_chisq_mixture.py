@@ -140,7 +140,7 @@ def test_bad_input() -> None:
     out = _output([0.1, 0.2], [0.1, 0.0], 0.0)
     with pytest.raises(InvalidParameterError, match="`method` must be one of"):
         gaussian_tv(out, 2, method="series")
-    with pytest.raises(InvalidParameterError, match="`rng` must be a numpy.random.Generator"):
+    with pytest.raises(InvalidParameterError, match=r"`rng` must be a numpy\.random\.Generator"):
         gaussian_tv(out, 2, method="monte_carlo")
     with pytest.raises(InvalidParameterError, match="`ambient_dim` must be >= 2"):
         gaussian_tv(out, 1)

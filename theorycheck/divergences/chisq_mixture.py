@@ -53,7 +53,6 @@ from theorycheck.results import ErrorKind, Estimate
 __all__ = ["QuadraticForm", "quadratic_form", "chisq_mixture_sf", "centered_sf"]
 
 FloatArray = NDArray[np.float64]
-_MAX_DOUBLINGS = 200
 _SMALL_T = 1e-3  # below this |w u| the series of atan(t) - t is used
 
 
@@ -158,8 +157,14 @@ def centered_sf(form: QuadraticForm, x: float, *, atol: float = 1e-10) -> Estima
     Returns
     -------
     Estimate
-        ``ErrorKind.TOLERANCE``; ``stderr`` = Imhof's truncation bound at the cut ``U`` + the
-        error estimates of the quad calls, divided by π.
+        ``ErrorKind.TOLERANCE``; ``stderr`` = (truncation bound at ``U_0``, or 0 when the tail
+        is integrated, + quad's error estimates)/π.
+
+    Raises
+    ------
+    InvalidParameterError
+        ``x`` or ``atol`` invalid, or a quad call does not converge to ``atol`` (no number is
+        returned then).
 
     Notes
     -----
@@ -184,7 +189,15 @@ def centered_sf(form: QuadraticForm, x: float, *, atol: float = 1e-10) -> Estima
             return -0.5 * x
         return math.sin(phase(u)) / u * math.exp(-form.log_rho(u))
 
-    value, err = integrate.quad(integrand, 0.0, u0, epsabs=atol / 8, epsrel=0.0, limit=1000)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", integrate.IntegrationWarning)
+        try:
+            value, err = integrate.quad(integrand, 0.0, u0, epsabs=atol / 8, epsrel=0.0,
+                                        limit=1000)
+        except integrate.IntegrationWarning as exc:
+            raise InvalidParameterError(
+                f"Imhof integral on [0, U_0] did not converge to `atol` = {atol:g}: {exc}"
+            ) from exc
     bound = form.log_truncation_bound(u0)
     pieces = 1
     if bound > log_tol:

@@ -7,7 +7,6 @@ Each (claim, variant) pair is an independent task whose randomness comes only fr
 from __future__ import annotations
 
 import platform
-import sys
 import time
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
@@ -161,18 +160,6 @@ def run_claims(*, ids: Iterable[str] | None = None, profile: str = "quick", seed
     return VerificationRun(results=tuple(results),
                            environment=environment(seed=seed, profile=profile, dps=DEFAULT_DPS),
                            timing=timing)
-
-
-def terminal_progress(stream: Any = None) -> Callable[[str], None] | None:
-    """A progress printer for a terminal, or ``None`` when ``stream`` is not a terminal."""
-    stream = sys.stderr if stream is None else stream
-    if not getattr(stream, "isatty", lambda: False)():
-        return None
-
-    def show(message: str) -> None:
-        print(message, file=stream, flush=True)
-
-    return show
 
 
 def ids_from_args(values: Sequence[str] | None) -> list[str] | None:

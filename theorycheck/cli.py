@@ -264,12 +264,27 @@ def _cmd_report(args: argparse.Namespace) -> int:
     from theorycheck.claims.io import load_results
     from theorycheck.report import write_report
 
-    results = load_results(args.results, argument="RESULTS")
+    docs = [load_results(path, argument="RESULTS") for path in args.results]
+    if len(docs) == 1:
+        results = docs[0]
+    else:
+        from theorycheck.claims.io import merge_results
+        from theorycheck.claims.registry import default_registry
+
+        results = merge_results(docs, order=[c.id for c in default_registry().select(None)])
     alarms = None
     if args.false_alarms:
         from theorycheck.claims.false_alarms import load_false_alarms
 
-        alarms = load_false_alarms(args.false_alarms)
+        alarm_docs = [load_false_alarms(path) for path in args.false_alarms]
+        if len(alarm_docs) == 1:
+            alarms = alarm_docs[0]
+        else:
+            from theorycheck.claims.false_alarms import merge_false_alarms
+            from theorycheck.claims.registry import default_registry
+
+            alarms = merge_false_alarms(
+                alarm_docs, order=[c.id for c in default_registry().select(None)])
     try:
         path = write_report(results, args.output, false_alarms=alarms)
     except OSError as exc:
@@ -520,10 +535,13 @@ def _build_parser() -> _Parser:
     aud.set_defaults(handler=_cmd_audit)
 
     rep = sub.add_parser("report", help="markdown report (with figures) from verify results")
-    rep.add_argument("results", metavar="RESULTS.json")
+    rep.add_argument("results", metavar="RESULTS.json", nargs="+",
+                     help="verify results; several files are shards of one run (disjoint "
+                          "claims, identical environment) and are merged")
     rep.add_argument("-o", "--output", default="reports/verification.md", metavar="OUT.md")
-    rep.add_argument("--false-alarms", metavar="COUNTS.json",
-                     help="add the per-claim false-alarm counts (from `nox -s false-alarms`)")
+    rep.add_argument("--false-alarms", metavar="COUNTS.json", nargs="+",
+                     help="add the per-claim false-alarm counts (from `nox -s false-alarms`; "
+                          "several files are shards of one campaign and are merged)")
     rep.set_defaults(handler=_cmd_report)
 
     lst = sub.add_parser("list", help="list the registered claims")

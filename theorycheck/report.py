@@ -168,7 +168,9 @@ def _plot(spec: dict[str, Any], points: list[dict[str, Any]], path: Path) -> boo
 def _false_alarm_lines(doc: dict[str, Any]) -> list[str]:
     lines = ["", "## False alarms over seeds", "",
              f"Profile {doc.get('profile')}, {doc.get('seeds')} seeds "
-             f"(0..{doc.get('seeds', 1) - 1}), {doc.get('wall_seconds', 0):.0f} s wall. "
+             f"(0..{doc.get('seeds', 1) - 1}), {doc.get('wall_seconds', 0):.0f} s wall"
+             + (f" (sum over {doc['shards']} shards of disjoint claims)" if doc.get("shards", 1) > 1
+                else "") + ". "
              f"Rule: {doc.get('rule', '')}. A "
              "seed-independent claim (two seeds gave identical results: exact or quadrature "
              "methods only) counts its one result for every seed.", "",
@@ -219,7 +221,10 @@ def render_markdown(results: dict[str, Any], *, figure_dir: Path | None,
                      f"{c.get('boundary_control_verdict', '—')} |")
     timing = results.get("timing", {})
     if timing:
-        lines += ["", f"Runtime: {timing.get('total_wall_seconds', 0):.1f} s wall in total."]
+        shards = timing.get("shards", 1)
+        lines += ["", f"Runtime: {timing.get('total_wall_seconds', 0):.1f} s wall in total"
+                  + (f" (sum over {shards} shards)." if shards > 1
+                     else ".")]
     if false_alarms is not None:
         lines += _false_alarm_lines(false_alarms)
     if any(c["id"] in LITERATURE_CLAIMS for c in claims):

@@ -31,7 +31,8 @@ from theorycheck.results import Verdict
 _CLAIM, _CONTROL, _BOUNDARY = (Variant.CLAIM.value, Variant.CONTROL.value,
                                Variant.BOUNDARY.value)
 
-__all__ = ["FalseAlarmCount", "count_false_alarms", "false_alarm_report", "load_false_alarms"]
+__all__ = ["FalseAlarmCount", "count_false_alarms", "false_alarm_report", "load_false_alarms",
+           "merge_false_alarms"]
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -208,3 +209,32 @@ def load_false_alarms(path: str | Path) -> dict[str, Any]:
         raise InvalidParameterError(f"`false_alarms` file {str(path)!r} is not a theorycheck "
                                     "false-alarm document")
     return doc
+
+
+def merge_false_alarms(documents: Sequence[dict[str, Any]], *,
+                       order: Sequence[str] = ()) -> dict[str, Any]:
+    """Merge false-alarm documents of disjoint claim sets (shards of one campaign).
+
+    The shards must agree on ``profile`` and ``seeds``; a claim may occur in one shard only.
+    ``wall_seconds`` is the sum over shards; claims are ordered by ``order`` (registry order).
+    Raises ``InvalidParameterError`` naming the field or claim that breaks the rule.
+    """
+    if not documents:
+        raise InvalidParameterError("`false_alarms`: at least one document is required")
+    first = documents[0]
+    claims: dict[str, dict[str, Any]] = {}
+    for i, doc in enumerate(documents):
+        for key in ("profile", "seeds"):
+            if doc.get(key) != first.get(key):
+                raise InvalidParameterError(f"`false_alarms` shard {i}: {key} is "
+                                            f"{doc.get(key)!r}, shard 0 has {first.get(key)!r}")
+        for entry in doc["claims"]:
+            if entry["claim"] in claims:
+                raise InvalidParameterError(f"`false_alarms` shard {i}: claim "
+                                            f"{entry['claim']!r} is also in an earlier shard")
+            claims[entry["claim"]] = entry
+    rank = {cid: i for i, cid in enumerate(order)}
+    ordered = sorted(claims, key=lambda cid: rank.get(cid, len(rank)))
+    return {**first, "wall_seconds": round(sum(float(d.get("wall_seconds", 0.0))
+                                               for d in documents), 1),
+            "shards": len(documents), "claims": [claims[c] for c in ordered]}

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
 from theorycheck.claims.types import PROFILES
 from theorycheck.errors import SpecError
 
-__all__ = ["load_results"]
+__all__ = ["load_results", "merge_results"]
 
 _VERDICTS = ("PASS", "FAIL", "INCONCLUSIVE")
 
@@ -66,3 +67,65 @@ def load_results(path: str | Path, *, argument: str = "results") -> dict[str, An
         _require(result, "points", list, label + " result")
         _require(result, "fits", dict, label + " result")
     return data
+
+
+def merge_results(documents: Sequence[Mapping[str, Any]], *,
+                  order: Sequence[str] = ()) -> dict[str, Any]:
+    """Merge ``verify`` results of disjoint claim sets (shards of one run) into one document.
+
+    A long profile can be run as shards (``verify --claims A B`` on one machine, ``--claims C``
+    on another); the shards must agree on the whole ``environment`` (versions, seed, profile,
+    precision), so the merged document is what one run would have produced, up to ``timing``.
+
+    Parameters
+    ----------
+    documents : sequence of dict
+        Validated results (:func:`load_results`), at least one.
+    order : sequence of str, optional
+        Claim ids in report order (the registry's); claims not named keep their shard order
+        after those named.
+
+    Returns
+    -------
+    dict
+        ``environment`` of the shards, ``claims`` ordered by ``order``, and ``timing`` with
+        every per-claim entry, ``total_wall_seconds`` the sum over shards and ``shards`` their
+        number.
+
+    Raises
+    ------
+    SpecError
+        If there are no documents, two shards disagree on an ``environment`` field (named), or
+        a claim id occurs in more than one shard (named).
+    """
+    if not documents:
+        raise SpecError("`results`: at least one results document is required")
+    env = dict(documents[0]["environment"])
+    for i, doc in enumerate(documents[1:], start=1):
+        other = doc["environment"]
+        for key in sorted(set(env) | set(other)):
+            if env.get(key) != other.get(key):
+                raise SpecError(f"`results` shard {i}: environment.{key} is "
+                                f"{other.get(key)!r}, shard 0 has {env.get(key)!r} (shards of "
+                                "one run must agree)")
+    claims: dict[str, Any] = {}
+    for i, doc in enumerate(documents):
+        for claim in doc["claims"]:
+            if claim["id"] in claims:
+                raise SpecError(f"`results` shard {i}: claim {claim['id']!r} is also in an "
+                                "earlier shard")
+            claims[claim["id"]] = claim
+    rank = {cid: i for i, cid in enumerate(order)}
+    ordered = sorted(claims, key=lambda cid: rank.get(cid, len(rank)))
+    timing: dict[str, Any] = {}
+    wall = 0.0
+    for doc in documents:
+        shard_timing = doc.get("timing", {})
+        wall += float(shard_timing.get("total_wall_seconds", 0.0))
+        timing.update({k: v for k, v in shard_timing.items()
+                       if k not in ("total_wall_seconds", "shards")})
+    timing.update(total_wall_seconds=round(wall, 3), shards=len(documents))
+    merged = {key: value for key, value in documents[0].items()
+              if key not in ("claims", "timing", "environment")}
+    return {**merged, "environment": env, "claims": [claims[c] for c in ordered],
+            "timing": timing}

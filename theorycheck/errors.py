@@ -13,6 +13,7 @@ __all__ = [
     "SpecError",
     "NonFiniteError",
     "SamplerProtocolError",
+    "ConvergenceError",
 ]
 
 
@@ -34,3 +35,8 @@ class NonFiniteError(InvalidParameterError):
 
 class SamplerProtocolError(InvalidParameterError):
     """A user sampler does not follow the sampler protocol (missing attribute, wrong shape...)."""
+
+
+class ConvergenceError(TheorycheckError, ArithmeticError):
+    """A numerical method did not reach its stated tolerance (not bad input: the message names
+    the method, the tolerance and what the integrator reported)."""

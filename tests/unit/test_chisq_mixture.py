@@ -144,3 +144,26 @@ def test_bad_input() -> None:
         gaussian_tv(out, 2, method="monte_carlo")
     with pytest.raises(InvalidParameterError, match="`ambient_dim` must be >= 2"):
         gaussian_tv(out, 1)
+
+
+def test_non_convergence_is_a_convergence_error_not_bad_input(monkeypatch: pytest.MonkeyPatch
+                                                               ) -> None:
+    """An integrator that cannot reach the tolerance raises ConvergenceError (an
+    ArithmeticError, still a TheorycheckError for the CLI), never returns a number."""
+    import warnings
+
+    from scipy import integrate
+
+    from theorycheck.divergences import chisq_mixture
+    from theorycheck.errors import ConvergenceError, TheorycheckError
+
+    def failing_quad(*args: object, **kwargs: object) -> tuple[float, float]:
+        warnings.warn("roundoff error is detected", integrate.IntegrationWarning, stacklevel=2)
+        return 0.0, 0.0
+
+    monkeypatch.setattr(chisq_mixture.integrate, "quad", failing_quad)
+    with pytest.raises(ConvergenceError, match="did not converge") as info:
+        chisq_mixture.chisq_mixture_sf(1.0, [1.0, 0.5], [1, 1])
+    assert isinstance(info.value, TheorycheckError)
+    assert isinstance(info.value, ArithmeticError)
+    assert not isinstance(info.value, ValueError)

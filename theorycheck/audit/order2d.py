@@ -53,7 +53,7 @@ from theorycheck import schedules
 from theorycheck.audit.order import ORDER_STEPS, ROUGH, SMOOTH, OrderResult, measure_order
 from theorycheck.audit.step_chain import step_sampler_chain
 from theorycheck.designs import CoefficientDesign, make_design
-from theorycheck.divergences.grid2d import _components_2d, _Mixture2D, measure_grid2d
+from theorycheck.divergences.grid2d import Mixture2D, components_2d, measure_grid2d
 from theorycheck.errors import InvalidParameterError
 from theorycheck.power_laws import LawParameter, fit_exponent
 from theorycheck.results import ErrorKind, Estimate
@@ -129,8 +129,8 @@ def _tv_on_grid(target: SubspaceGaussianMixture, alpha_bar: float, one_minus: fl
     h = float(ax[1] - ax[0])
     g0, g1 = np.meshgrid(ax, ax, indexing="ij")
     pts = np.stack([g0.ravel(), g1.ravel()], axis=1)
-    w, mu, cov = _components_2d(target)
-    log_p = _Mixture2D(w, mu, cov, alpha_bar, one_minus).score_and_jacobian(pts)[2]
+    w, mu, cov = components_2d(target)
+    log_p = Mixture2D(w, mu, cov, alpha_bar, one_minus).score_and_jacobian(pts)[2]
     phi = np.exp(-0.5 * np.sum(pts * pts, axis=1)) / (2 * math.pi)
     return 0.5 * h * h * float(np.sum(np.abs(np.exp(log_p) - phi)))
 

@@ -47,7 +47,7 @@ from numpy.typing import NDArray
 from scipy import integrate, special
 
 from theorycheck._validation import check_real
-from theorycheck.errors import InvalidParameterError
+from theorycheck.errors import ConvergenceError, InvalidParameterError
 from theorycheck.results import ErrorKind, Estimate
 
 __all__ = ["QuadraticForm", "quadratic_form", "chisq_mixture_sf", "centered_sf"]
@@ -163,8 +163,9 @@ def centered_sf(form: QuadraticForm, x: float, *, atol: float = 1e-10) -> Estima
     Raises
     ------
     InvalidParameterError
-        ``x`` or ``atol`` invalid, or a quad call does not converge to ``atol`` (no number is
-        returned then).
+        ``x`` or ``atol`` invalid.
+    ConvergenceError
+        A quad call does not converge to ``atol`` (no number is returned then).
 
     Notes
     -----
@@ -195,7 +196,7 @@ def centered_sf(form: QuadraticForm, x: float, *, atol: float = 1e-10) -> Estima
             value, err = integrate.quad(integrand, 0.0, u0, epsabs=atol / 8, epsrel=0.0,
                                         limit=1000)
         except integrate.IntegrationWarning as exc:
-            raise InvalidParameterError(
+            raise ConvergenceError(
                 f"Imhof integral on [0, U_0] did not converge to `atol` = {atol:g}: {exc}"
             ) from exc
     bound = form.log_truncation_bound(u0)
@@ -223,7 +224,7 @@ def centered_sf(form: QuadraticForm, x: float, *, atol: float = 1e-10) -> Estima
                                             epsabs=atol / 8, limlst=200, limit=1000)
                     v2 = -v2 if beta < 0.0 else v2
             except integrate.IntegrationWarning as exc:
-                raise InvalidParameterError(
+                raise ConvergenceError(
                     f"Imhof tail integral did not converge to `atol` = {atol:g}: {exc}"
                 ) from exc
         value, err, pieces, bound = value + v1 - v2, err + e1 + e2, 3, -math.inf

@@ -72,7 +72,7 @@ _TV_REFINE = 4   # TV sub-grid points per cell and axis (see grid2d_divergences)
 _MARGIN_SD = 6.5   # grid half-width beyond every component in sd (N(0,1) tail beyond: 8e-11)
 
 
-class _Mixture2D:
+class Mixture2D:
     """Closed-form score and score Jacobian of a 2-D Gaussian mixture at one noise level.
 
     Component j of ``Z_t`` is ``N(sqrt(ᾱ) μ_j, C_j)``, ``C_j = ᾱ Σ_j + (1-ᾱ) I``; with
@@ -115,7 +115,7 @@ class _Mixture2D:
         return np.stack([s0, s1], axis=1), jac, top + np.log(total)
 
 
-def _components_2d(target_k: Any) -> tuple[FloatArray, FloatArray, FloatArray]:
+def components_2d(target_k: Any) -> tuple[FloatArray, FloatArray, FloatArray]:
     """Weights, means and covariances of a 2-D target as one joint mixture."""
     if isinstance(target_k, ProductMixture):
         f0, f1 = target_k.factors
@@ -193,7 +193,7 @@ def _spans(target_k: Any, design: CoefficientDesign, points_per_scale: float,
     """Per axis: a span covering N(0,1) and every component of p_{X_1}, and the cell count."""
     ab1 = float(design.schedule.alpha_bar[0])
     q1 = float(design.schedule.one_minus_alpha_bar[0])
-    weights, means, covs = _components_2d(target_k)
+    weights, means, covs = components_2d(target_k)
     means = means[weights > 0] * math.sqrt(ab1)
     covs = covs[weights > 0] * ab1 + q1 * np.eye(2)[None]
     sds = np.sqrt(np.maximum(np.diagonal(covs, axis1=1, axis2=2), 0.0))   # (m, 2)
@@ -250,13 +250,13 @@ def propagate_density_2d(design: CoefficientDesign, target_k: Any, *,
     q = np.exp(-0.5 * np.sum(x * x, axis=1)).reshape(n0, n1) / (2.0 * math.pi)
     boundary = 0.0
     ab, om = sched.alpha_bar, sched.one_minus_alpha_bar
-    weights, means, covs = _components_2d(target_k)
+    weights, means, covs = components_2d(target_k)
     shift = np.zeros_like(x)
     for t in range(sched.num_steps, 1, -1):
         alpha_t = float(sched.alpha[t - 1])
         eta_t = float(design.eta[t - 1])
         inv_root = 1.0 / math.sqrt(alpha_t)
-        mix = _Mixture2D(weights, means, covs, float(ab[t - 1]), float(om[t - 1]))
+        mix = Mixture2D(weights, means, covs, float(ab[t - 1]), float(om[t - 1]))
         # Newton from the previous step's preimage displacement (the map changes by O(1/T)
         # between steps); a residual <= 1e-8 leaves <= K·1e-16 after the update (quadratic
         # convergence), so the last update is applied without another evaluation.
@@ -311,8 +311,8 @@ def grid2d_divergences(grid: Grid2D, target_k: Any, design: CoefficientDesign,
     sched = design.schedule
     kw = {"alpha_bar": float(sched.alpha_bar[0]),
           "one_minus_alpha_bar": float(sched.one_minus_alpha_bar[0])}
-    weights, means, covs = _components_2d(target_k)
-    mix = _Mixture2D(weights, means, covs, kw["alpha_bar"], kw["one_minus_alpha_bar"])
+    weights, means, covs = components_2d(target_k)
+    mix = Mixture2D(weights, means, covs, kw["alpha_bar"], kw["one_minus_alpha_bar"])
     log_p = mix.score_and_jacobian(grid.points())[2]
     p = np.exp(log_p)
     q = grid.density.ravel()

@@ -62,7 +62,8 @@ from theorycheck.errors import InvalidParameterError, NonFiniteError
 from theorycheck.results import ErrorKind, Estimate
 from theorycheck.targets import ProductMixture
 
-__all__ = ["Grid2D", "propagate_density_2d", "grid2d_divergences", "measure_grid2d"]
+__all__ = ["Grid2D", "Mixture2D", "components_2d", "propagate_density_2d", "grid2d_divergences",
+           "measure_grid2d"]
 
 FloatArray = NDArray[np.float64]
 _NEWTON_STEPS = 12
